@@ -1,0 +1,155 @@
+import type { AlertRecord } from './alert.js';
+import type { SpanRecord } from './span-record.js';
+
+/**
+ * ClickHouse DDL and row mappings. `otel_traces` keeps the column names, types and order of
+ * the OpenTelemetry Collector's ClickHouse exporter, so that its INSERT, Grafana's
+ * ClickHouse trace view and other OTel tools read and write the same table.
+ */
+
+export interface DdlOptions {
+  /** Database to create tables in; `default` when omitted. */
+  database?: string;
+  /** Adds `ON CLUSTER <name>` and switches to Replicated engines. */
+  cluster?: string;
+  /** Rows older than this many days are dropped; 0 keeps them for ever. */
+  ttlDays?: number;
+}
+
+export const TABLES = { spans: 'otel_traces', alerts: 'toolwatch_alerts' } as const;
+
+const ident = (name: string): string => {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`not a plain ClickHouse identifier: ${JSON.stringify(name)}`);
+  return name;
+};
+
+export function clickhouseDdl(options: DdlOptions = {}): string[] {
+  const db = ident(options.database ?? 'default');
+  const onCluster = options.cluster ? ` ON CLUSTER ${ident(options.cluster)}` : '';
+  const engine = (base: string) => (options.cluster ? `Replicated${base}` : base);
+  const ttl = (column: string) =>
+    options.ttlDays && options.ttlDays > 0 ? `TTL ${column} + toIntervalDay(${Math.floor(options.ttlDays)})` : '';
+
+  const spans = `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.spans}${onCluster} (
+    Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
+    TraceId String CODEC(ZSTD(1)),
+    SpanId String CODEC(ZSTD(1)),
+    ParentSpanId String CODEC(ZSTD(1)),
+    TraceState String CODEC(ZSTD(1)),
+    SpanName LowCardinality(String) CODEC(ZSTD(1)),
+    SpanKind LowCardinality(String) CODEC(ZSTD(1)),
+    ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+    ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    ScopeName String CODEC(ZSTD(1)),
+    ScopeVersion String CODEC(ZSTD(1)),
+    SpanAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    Duration UInt64 CODEC(ZSTD(1)),
+    StatusCode LowCardinality(String) CODEC(ZSTD(1)),
+    StatusMessage String CODEC(ZSTD(1)),
+    Events Nested (
+        Timestamp DateTime64(9),
+        Name LowCardinality(String),
+        Attributes Map(LowCardinality(String), String)
+    ) CODEC(ZSTD(1)),
+    Links Nested (
+        TraceId String,
+        SpanId String,
+        TraceState String,
+        Attributes Map(LowCardinality(String), String)
+    ) CODEC(ZSTD(1)),
+    INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
+    INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_span_attr_key mapKeys(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_span_attr_value mapValues(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_duration Duration TYPE minmax GRANULARITY 1
+) ENGINE = ${engine('MergeTree')}()
+PARTITION BY toDate(Timestamp)
+ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
+${ttl('toDateTime(Timestamp)')}
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`;
+
+  // ReplacingMergeTree on the deterministic id: a replayed or retried alert collapses into
+  // one row. WindowStart is part of the id, so both copies land in the same partition.
+  const alerts = `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.alerts}${onCluster} (
+    Id String CODEC(ZSTD(1)),
+    Rule LowCardinality(String),
+    Kind LowCardinality(String),
+    Severity LowCardinality(String),
+    Score Float64,
+    Title String CODEC(ZSTD(1)),
+    SessionKey String CODEC(ZSTD(1)),
+    ServiceName LowCardinality(String),
+    ClientName LowCardinality(String),
+    ClientVersion LowCardinality(String),
+    Tool LowCardinality(String),
+    WindowStart DateTime64(9),
+    FirstEventTime DateTime64(9),
+    LastEventTime DateTime64(9),
+    Observed Float64,
+    Baseline Nullable(Float64),
+    Threshold Float64,
+    Unit LowCardinality(String),
+    Evidence String CODEC(ZSTD(1)),
+    Tags Array(LowCardinality(String)),
+    INDEX idx_session SessionKey TYPE bloom_filter(0.01) GRANULARITY 1
+) ENGINE = ${engine('ReplacingMergeTree')}()
+PARTITION BY toDate(WindowStart)
+ORDER BY (ServiceName, Id)
+${ttl('toDateTime(WindowStart)')}`;
+
+  return [spans, alerts].map((sql) => sql.replace(/\n\n/g, '\n'));
+}
+
+/** A span record as a JSONEachRow row: the Nested columns go in flattened, as arrays. */
+export function toSpanRow(r: SpanRecord): Record<string, unknown> {
+  return {
+    Timestamp: r.Timestamp,
+    TraceId: r.TraceId,
+    SpanId: r.SpanId,
+    ParentSpanId: r.ParentSpanId,
+    TraceState: r.TraceState,
+    SpanName: r.SpanName,
+    SpanKind: r.SpanKind,
+    ServiceName: r.ServiceName,
+    ResourceAttributes: r.ResourceAttributes,
+    ScopeName: r.ScopeName,
+    ScopeVersion: r.ScopeVersion,
+    SpanAttributes: r.SpanAttributes,
+    Duration: r.Duration,
+    StatusCode: r.StatusCode,
+    StatusMessage: r.StatusMessage,
+    'Events.Timestamp': r.Events.map((e) => e.Timestamp),
+    'Events.Name': r.Events.map((e) => e.Name),
+    'Events.Attributes': r.Events.map((e) => e.Attributes),
+    'Links.TraceId': r.Links.map((l) => l.TraceId),
+    'Links.SpanId': r.Links.map((l) => l.SpanId),
+    'Links.TraceState': r.Links.map((l) => l.TraceState),
+    'Links.Attributes': r.Links.map((l) => l.Attributes),
+  };
+}
+
+export function toAlertRow(a: AlertRecord): Record<string, unknown> {
+  return {
+    Id: a.id,
+    Rule: a.rule,
+    Kind: a.kind,
+    Severity: a.severity,
+    Score: a.score,
+    Title: a.title,
+    SessionKey: a.sessionKey,
+    ServiceName: a.serviceName,
+    ClientName: a.clientName,
+    ClientVersion: a.clientVersion,
+    Tool: a.tool,
+    WindowStart: a.windowStart,
+    FirstEventTime: a.firstEventTime,
+    LastEventTime: a.lastEventTime,
+    Observed: a.evidence.observed,
+    Baseline: a.evidence.baseline,
+    Threshold: a.evidence.threshold,
+    Unit: a.evidence.unit,
+    Evidence: JSON.stringify(a.evidence),
+    Tags: a.tags,
+  };
+}

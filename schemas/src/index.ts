@@ -1,0 +1,5 @@
+export * from './attributes.js';
+export * from './span-record.js';
+export * from './alert.js';
+export * from './clickhouse.js';
+export { jsonSchemas } from './json-schema.js';
