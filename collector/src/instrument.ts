@@ -1,0 +1,83 @@
+import type { Tracer } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { SERVICE_NAME } from '@toolwatch/schemas';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { observeTransport } from './observe-transport.js';
+
+export const SCOPE_NAME = '@toolwatch/collector';
+export const SCOPE_VERSION = '0.1.0';
+
+/** The low-level `Server` and the high-level `McpServer` (which holds a `Server`). */
+type ServerLike = { connect(transport: Transport): Promise<void> };
+type InstrumentTarget = ServerLike | { server: ServerLike };
+
+export interface InstrumentOptions {
+  /** Span exporter: a SpanRecordExporter over Kafka, or any OpenTelemetry exporter. */
+  exporter: SpanExporter;
+  /** `service.name` of the spans; defaults to the name the server gives in serverInfo. */
+  serviceName?: string;
+  /** Spans queued for export at most; more are dropped (and counted), never awaited. */
+  maxQueueSize?: number;
+  /** How often queued spans are exported. */
+  scheduledDelayMillis?: number;
+  /** Told about failures inside the instrumentation, which never reach the server. */
+  onInternalError?: (err: unknown) => void;
+}
+
+export interface Instrumentation {
+  readonly tracer: Tracer;
+  /** Exports every span ended so far; resolves even when the export fails. */
+  forceFlush(): Promise<void>;
+  /** Flushes, then closes the exporter. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Instruments an MCP server in place: every connection it makes from now on emits one
+ * SERVER span per MCP request. Call it before `connect`.
+ */
+export function instrument(target: InstrumentTarget, options: InstrumentOptions): Instrumentation {
+  const server: ServerLike = 'server' in target && typeof target.server?.connect === 'function' ? target.server : (target as ServerLike);
+  const info = (server as { _serverInfo?: { name?: string; version?: string } })._serverInfo ?? {};
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({
+      [SERVICE_NAME]: options.serviceName ?? info.name ?? 'mcp-server',
+      'service.version': info.version ?? '',
+    }),
+    spanProcessors: [
+      new BatchSpanProcessor(options.exporter, {
+        maxQueueSize: options.maxQueueSize ?? 8192,
+        maxExportBatchSize: 512,
+        scheduledDelayMillis: options.scheduledDelayMillis ?? 200,
+      }),
+    ],
+  });
+  const tracer = provider.getTracer(SCOPE_NAME, SCOPE_VERSION);
+
+  const connect = server.connect.bind(server);
+  server.connect = async (transport: Transport) => {
+    // Protocol.connect sets its handlers on the transport and then starts it: observing
+    // inside start() puts the observer over the SDK's handlers before the first message.
+    const start = transport.start.bind(transport);
+    transport.start = async () => {
+      try {
+        observeTransport(transport, { tracer, onInternalError: options.onInternalError });
+      } catch (err) {
+        options.onInternalError?.(err);
+      }
+      transport.start = start;
+      return start();
+    };
+    return connect(transport);
+  };
+
+  // A failed export is counted by the exporter and reported here; a server's shutdown
+  // path must not fail because the telemetry did.
+  const reported = (p: Promise<void>) => p.catch((err: unknown) => options.onInternalError?.(err));
+  return {
+    tracer,
+    forceFlush: () => reported(provider.forceFlush()),
+    shutdown: () => reported(provider.shutdown()),
+  };
+}
