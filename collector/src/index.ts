@@ -1,4 +1,4 @@
-export { instrument, type InstrumentOptions, type Instrumentation, SCOPE_NAME, SCOPE_VERSION } from './instrument.js';
+export { instrument, createInstrumentation, type InstrumentOptions, type Instrumentation, SCOPE_NAME, SCOPE_VERSION } from './instrument.js';
 export { observeTransport, type ObserveOptions } from './observe-transport.js';
 export { toSpanRecord } from './to-span-record.js';
 export { canonicalHash, jsonBytes, keyShape } from './summarize.js';

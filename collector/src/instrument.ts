@@ -1,4 +1,3 @@
-import type { Tracer } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { SERVICE_NAME } from '@toolwatch/schemas';
@@ -26,7 +25,9 @@ export interface InstrumentOptions {
 }
 
 export interface Instrumentation {
-  readonly tracer: Tracer;
+  /** Instruments one more server (one per session in the usual HTTP deployment) with the
+   * same exporter. Returns the server. */
+  instrument<T extends InstrumentTarget>(target: T): T;
   /** Exports every span ended so far; resolves even when the export fails. */
   forceFlush(): Promise<void>;
   /** Flushes, then closes the exporter. */
@@ -38,46 +39,67 @@ export interface Instrumentation {
  * SERVER span per MCP request. Call it before `connect`.
  */
 export function instrument(target: InstrumentTarget, options: InstrumentOptions): Instrumentation {
-  const server: ServerLike = 'server' in target && typeof target.server?.connect === 'function' ? target.server : (target as ServerLike);
-  const info = (server as { _serverInfo?: { name?: string; version?: string } })._serverInfo ?? {};
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({
-      [SERVICE_NAME]: options.serviceName ?? info.name ?? 'mcp-server',
-      'service.version': info.version ?? '',
-    }),
-    spanProcessors: [
-      new BatchSpanProcessor(options.exporter, {
-        maxQueueSize: options.maxQueueSize ?? 8192,
-        maxExportBatchSize: 512,
-        scheduledDelayMillis: options.scheduledDelayMillis ?? 200,
-      }),
-    ],
-  });
-  const tracer = provider.getTracer(SCOPE_NAME, SCOPE_VERSION);
+  const instrumentation = createInstrumentation(options);
+  instrumentation.instrument(target);
+  return instrumentation;
+}
 
-  const connect = server.connect.bind(server);
-  server.connect = async (transport: Transport) => {
-    // Protocol.connect sets its handlers on the transport and then starts it: observing
-    // inside start() puts the observer over the SDK's handlers before the first message.
-    const start = transport.start.bind(transport);
-    transport.start = async () => {
-      try {
-        observeTransport(transport, { tracer, onInternalError: options.onInternalError });
-      } catch (err) {
-        options.onInternalError?.(err);
-      }
-      transport.start = start;
-      return start();
+/** One exporter and span pipeline for any number of servers. */
+export function createInstrumentation(options: InstrumentOptions): Instrumentation {
+  // `service.name` belongs to the resource, and a resource to a tracer provider: one
+  // provider per service (a process rarely hosts more than one), all sharing the exporter.
+  const providers = new Map<string, BasicTracerProvider>();
+  const providerFor = (service: string, version: string): BasicTracerProvider => {
+    const key = JSON.stringify([service, version]);
+    let provider = providers.get(key);
+    if (!provider) {
+      provider = new BasicTracerProvider({
+        resource: resourceFromAttributes({ [SERVICE_NAME]: service, ...(version ? { 'service.version': version } : {}) }),
+        spanProcessors: [
+          new BatchSpanProcessor(options.exporter, {
+            maxQueueSize: options.maxQueueSize ?? 8192,
+            maxExportBatchSize: 512,
+            scheduledDelayMillis: options.scheduledDelayMillis ?? 200,
+          }),
+        ],
+      });
+      providers.set(key, provider);
+    }
+    return provider;
+  };
+
+  const instrumentOne = <T extends InstrumentTarget>(target: T): T => {
+    const server: ServerLike = 'server' in target && typeof target.server?.connect === 'function' ? target.server : (target as ServerLike);
+    const info = (server as { _serverInfo?: { name?: string; version?: string } })._serverInfo ?? {};
+    const tracer = providerFor(options.serviceName ?? info.name ?? 'mcp-server', info.version ?? '').getTracer(SCOPE_NAME, SCOPE_VERSION);
+    const connect = server.connect.bind(server);
+    server.connect = async (transport: Transport) => {
+      // Protocol.connect sets its handlers on the transport and then starts it: observing
+      // inside start() puts the observer over the SDK's handlers before the first message.
+      const start = transport.start.bind(transport);
+      transport.start = async () => {
+        try {
+          observeTransport(transport, { tracer, onInternalError: options.onInternalError });
+        } catch (err) {
+          options.onInternalError?.(err);
+        }
+        transport.start = start;
+        return start();
+      };
+      return connect(transport);
     };
-    return connect(transport);
+    return target;
   };
 
   // A failed export is counted by the exporter and reported here; a server's shutdown
   // path must not fail because the telemetry did.
   const reported = (p: Promise<void>) => p.catch((err: unknown) => options.onInternalError?.(err));
+  const all = (fn: (p: BasicTracerProvider) => Promise<void>) => reported(Promise.all([...providers.values()].map(fn)).then(() => {}));
   return {
-    tracer,
-    forceFlush: () => reported(provider.forceFlush()),
-    shutdown: () => reported(provider.shutdown()),
+    instrument: instrumentOne,
+    forceFlush: () => all((p) => p.forceFlush()),
+    // Each provider shuts its processor down, and each processor the shared exporter:
+    // SpanRecordExporter.shutdown is idempotent for that reason.
+    shutdown: () => all((p) => p.shutdown()),
   };
 }

@@ -30,6 +30,10 @@ export function clickhouseDdl(options: DdlOptions = {}): string[] {
   const ttl = (column: string) =>
     options.ttlDays && options.ttlDays > 0 ? `TTL ${column} + toIntervalDay(${Math.floor(options.ttlDays)})` : '';
 
+  // Insert deduplication (a retried batch with the same token is dropped) is on for
+  // Replicated tables; a plain MergeTree needs a window of its own.
+  const dedupWindow = options.cluster ? '' : ', non_replicated_deduplication_window = 1000';
+
   const spans = `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.spans}${onCluster} (
     Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
     TraceId String CODEC(ZSTD(1)),
@@ -67,7 +71,7 @@ export function clickhouseDdl(options: DdlOptions = {}): string[] {
 PARTITION BY toDate(Timestamp)
 ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
 ${ttl('toDateTime(Timestamp)')}
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`;
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1${dedupWindow}`;
 
   // ReplacingMergeTree on the deterministic id: a replayed or retried alert collapses into
   // one row. WindowStart is part of the id, so both copies land in the same partition.

@@ -70,10 +70,12 @@ export type DecodeResult<T> = { ok: true; value: T } | { ok: false; reason: stri
 /** Decodes a Kafka message value (or a JSONL line) into a span record, never throwing. */
 export function decodeSpanRecord(raw: string | Uint8Array): DecodeResult<SpanRecord> {
   let json: unknown;
+  const text = typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
   try {
-    json = JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8'));
-  } catch (err) {
-    return { ok: false, reason: `not JSON: ${(err as Error).message}` };
+    json = JSON.parse(text);
+  } catch {
+    // V8's message quotes the input, and the input may hold a secret: give the size only.
+    return { ok: false, reason: `not JSON (${Buffer.byteLength(text)} bytes)` };
   }
   const parsed = SpanRecord.safeParse(json);
   if (parsed.success) return { ok: true, value: parsed.data };

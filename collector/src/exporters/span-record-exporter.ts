@@ -14,6 +14,7 @@ export interface ExporterStats {
 export class SpanRecordExporter implements SpanExporter {
   readonly stats: ExporterStats = { exported: 0, failed: 0 };
   private readonly inFlight = new Set<Promise<void>>();
+  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly transport: RecordTransport,
@@ -52,8 +53,8 @@ export class SpanRecordExporter implements SpanExporter {
     await Promise.all(this.inFlight);
   }
 
-  async shutdown(): Promise<void> {
-    await this.forceFlush();
-    await this.transport.close();
+  shutdown(): Promise<void> {
+    this.closing ??= this.forceFlush().then(() => this.transport.close());
+    return this.closing;
   }
 }

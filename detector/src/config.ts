@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { describeIssues } from '@toolwatch/schemas';
+import { z } from 'zod';
+
+/** The detector's configuration: every key has a default, and an unknown key (a typo) is
+ * an error that names it, not a setting silently ignored. */
+export const RulesConfig = z
+  .object({
+    sessionRate: z
+      .object({ windowMs: z.number().int().positive().default(60_000), maxCalls: z.number().int().positive().default(30) })
+      .strict()
+      .prefault({}),
+    unadvertisedTool: z
+      .object({ allowlist: z.record(z.string(), z.array(z.string())).default({}) })
+      .strict()
+      .prefault({}),
+    sessionEgress: z
+      .object({ maxSessionBytes: z.number().int().positive().default(1_048_576) })
+      .strict()
+      .prefault({}),
+    /** Sessions idle this long are forgotten, so memory stays bounded. */
+    sessionIdleMs: z.number().int().positive().default(30 * 60_000),
+  })
+  .strict();
+export type RulesConfig = z.infer<typeof RulesConfig>;
+
+export const DetectorConfig = z
+  .object({
+    kafka: z
+      .object({
+        brokers: z.array(z.string().min(1)).min(1),
+        topic: z.string().default('toolwatch.spans'),
+        groupId: z.string().default('toolwatch-detector'),
+        deadLetterTopic: z.string().default('toolwatch.spans.dead-letter'),
+        fromBeginning: z.boolean().default(true),
+      })
+      .strict()
+      .optional(),
+    clickhouse: z
+      .object({
+        /** A ClickHouse server; without it, chDB (embedded ClickHouse) under `dataDir`. */
+        url: z.string().url().optional(),
+        username: z.string().optional(),
+        password: z.string().optional(),
+        database: z.string().default('default'),
+        dataDir: z.string().default('./data/clickhouse'),
+        cluster: z.string().optional(),
+        ttlDays: z.number().int().nonnegative().default(0),
+      })
+      .strict()
+      .prefault({}),
+    webhooks: z
+      .array(
+        z
+          .object({
+            url: z.string().url(),
+            /** Standard Webhooks secret: `whsec_` and base64 of 24–64 random bytes. */
+            secret: z.string().regex(/^whsec_[A-Za-z0-9+/=]{32,}$/, 'expected whsec_ followed by base64'),
+          })
+          .strict(),
+      )
+      .default([]),
+    rules: RulesConfig.prefault({}),
+  })
+  .strict();
+export type DetectorConfig = z.infer<typeof DetectorConfig>;
+export type DetectorConfigInput = z.input<typeof DetectorConfig>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function parseDetectorConfig(input: unknown, source = 'configuration'): DetectorConfig {
+  const parsed = DetectorConfig.safeParse(input);
+  if (!parsed.success) {
+    const unknown = parsed.error.issues.flatMap((i) => (i.code === 'unrecognized_keys' ? i.keys.map((k) => [...i.path, k].join('.')) : []));
+    const hint = unknown.length ? ` (unknown key${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')})` : '';
+    throw new ConfigError(`invalid ${source}: ${describeIssues(parsed.error)}${hint}`);
+  }
+  return parsed.data;
+}
+
+/** A JSON file, overlaid with the `TOOLWATCH_*` environment variables that are set. */
+export function loadDetectorConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): DetectorConfig {
+  let base: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    try {
+      base = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      throw new ConfigError(`${file} is not valid JSON`);
+    }
+  }
+  const brokers = env.TOOLWATCH_KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean);
+  if (brokers?.length) base.kafka = { ...(base.kafka as object), brokers };
+  if (env.TOOLWATCH_CLICKHOUSE_URL) base.clickhouse = { ...(base.clickhouse as object), url: env.TOOLWATCH_CLICKHOUSE_URL };
+  if (env.TOOLWATCH_DATA_DIR) base.clickhouse = { ...(base.clickhouse as object), dataDir: `${env.TOOLWATCH_DATA_DIR}/clickhouse` };
+  if (env.TOOLWATCH_WEBHOOK_URL) {
+    if (!env.TOOLWATCH_WEBHOOK_SECRET) throw new ConfigError('TOOLWATCH_WEBHOOK_URL is set but TOOLWATCH_WEBHOOK_SECRET is not');
+    base.webhooks = [...((base.webhooks as unknown[]) ?? []), { url: env.TOOLWATCH_WEBHOOK_URL, secret: env.TOOLWATCH_WEBHOOK_SECRET }];
+  }
+  return parseDetectorConfig(base, file ?? 'configuration');
+}

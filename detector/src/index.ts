@@ -1,0 +1,14 @@
+export { DetectorConfig, RulesConfig, ConfigError, parseDetectorConfig, loadDetectorConfig, type DetectorConfigInput } from './config.js';
+export { DetectionEngine, defaultScorers } from './engine.js';
+export { DetectorService, type DetectorServiceOptions, type DetectorStats, type Logger, type LogLevel } from './detector-service.js';
+export { observe, SessionState, type ObservedSpan } from './session.js';
+export type { Scorer, Finding } from './scorers/scorer.js';
+export { SessionRateScorer } from './scorers/session-rate.js';
+export { UnadvertisedToolScorer } from './scorers/unadvertised-tool.js';
+export { SessionEgressScorer } from './scorers/session-egress.js';
+export { type AlertSink, DeliveryError, httpDeliveryError, safeOrigin } from './sinks/alert-sink.js';
+export { DeliveryQueue, type DeliveryOptions, type DeliveryStats } from './sinks/delivery-queue.js';
+export { StandardWebhookSink, ALERT_EVENT_TYPE, type StandardWebhookOptions } from './sinks/standard-webhook.js';
+export type { SpanSource, SourceBatch, SourceMessage } from './sources/span-source.js';
+export { KafkaSpanSource } from './sources/kafka-source.js';
+export { ClickHouseStore } from './storage/clickhouse-store.js';

@@ -1,0 +1,81 @@
+import { Semconv, Toolwatch, type SpanRecord } from '@toolwatch/schemas';
+
+/** A span record as the scorers read it: event time and the few fields they key on. */
+export interface ObservedSpan {
+  record: SpanRecord;
+  /** Event time (span start) in ms, for windows; `timeNs` is the exact value for ids. */
+  timeMs: number;
+  timeNs: string;
+  method: string;
+  /** `gen_ai.tool.name`, or '' when the request is not a tool call. */
+  tool: string;
+  sessionKey: string;
+  service: string;
+}
+
+export function observe(record: SpanRecord): ObservedSpan {
+  const a = record.SpanAttributes;
+  return {
+    record,
+    timeMs: Number(BigInt(record.Timestamp) / 1_000_000n),
+    timeNs: record.Timestamp,
+    method: a[Semconv.MCP_METHOD_NAME] ?? '',
+    tool: a[Semconv.GEN_AI_TOOL_NAME] ?? '',
+    sessionKey: a[Toolwatch.SESSION_KEY] ?? a[Semconv.MCP_SESSION_ID] ?? record.TraceId,
+    service: record.ServiceName,
+  };
+}
+
+/** What the detector knows of one session. Scorers keep their own per-session state in
+ * slots, so adding a scorer never touches this class. */
+export class SessionState {
+  clientName = '';
+  clientVersion = '';
+  firstNs: string;
+  lastNs: string;
+  lastMs: number;
+  spans = 0;
+  private readonly slots = new Map<string, unknown>();
+  private readonly recentSpanIds = new Set<string>();
+
+  constructor(
+    readonly key: string,
+    readonly service: string,
+    first: ObservedSpan,
+  ) {
+    this.firstNs = first.timeNs;
+    this.lastNs = first.timeNs;
+    this.lastMs = first.timeMs;
+  }
+
+  /** True when this span was seen already: a batch retried after a failed write, or a
+   * span sent twice, must not count twice. Remembers the last 4,096 spans. */
+  isRepeat(span: ObservedSpan): boolean {
+    const id = span.record.SpanId;
+    if (this.recentSpanIds.has(id)) return true;
+    this.recentSpanIds.add(id);
+    if (this.recentSpanIds.size > 4096) this.recentSpanIds.delete(this.recentSpanIds.values().next().value!);
+    return false;
+  }
+
+  update(span: ObservedSpan): void {
+    this.spans += 1;
+    // Spans of one session arrive in order of their end, not their start: keep the max.
+    if (span.timeMs >= this.lastMs) {
+      this.lastMs = span.timeMs;
+      this.lastNs = span.timeNs;
+    }
+    const a = span.record.SpanAttributes;
+    this.clientName = a[Toolwatch.CLIENT_NAME] ?? this.clientName;
+    this.clientVersion = a[Toolwatch.CLIENT_VERSION] ?? this.clientVersion;
+  }
+
+  slot<T>(name: string, init: () => T): T {
+    let value = this.slots.get(name) as T | undefined;
+    if (value === undefined) {
+      value = init();
+      this.slots.set(name, value);
+    }
+    return value;
+  }
+}

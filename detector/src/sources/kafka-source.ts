@@ -1,0 +1,69 @@
+import { Kafka, logLevel, Partitioners, type Consumer, type Producer } from 'kafkajs';
+import type { DetectorConfig } from '../config.js';
+import type { SourceBatch, SourceMessage, SpanSource } from './span-source.js';
+
+type KafkaConfig = NonNullable<DetectorConfig['kafka']>;
+
+/** A kafkajs consumer group on the span topic; offsets commit after the batch is handled. */
+export class KafkaSpanSource implements SpanSource {
+  readonly name = 'kafka';
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private producerReady: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: KafkaConfig,
+    log?: (line: string) => void,
+  ) {
+    const kafka = new Kafka({
+      clientId: 'toolwatch-detector',
+      brokers: config.brokers,
+      logLevel: log ? logLevel.WARN : logLevel.NOTHING,
+      logCreator: () => (entry) => log?.(`kafka ${entry.namespace}: ${entry.log.message}`),
+    });
+    this.consumer = kafka.consumer({ groupId: config.groupId, allowAutoTopicCreation: true });
+    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
+  }
+
+  async start(onBatch: (batch: SourceBatch) => Promise<void>): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.config.topic, fromBeginning: this.config.fromBeginning });
+    await this.consumer.run({
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+        await onBatch({
+          topic: batch.topic,
+          partition: batch.partition,
+          messages: batch.messages.map((m) => ({ key: m.key?.toString() ?? null, value: m.value ?? Buffer.alloc(0), offset: m.offset })),
+        });
+        resolveOffset(batch.lastOffset());
+        await commitOffsetsIfNecessary();
+        await heartbeat();
+      },
+    });
+  }
+
+  async deadLetter(batch: SourceBatch, message: SourceMessage, reason: string): Promise<void> {
+    this.producerReady ??= this.producer.connect();
+    await this.producerReady;
+    await this.producer.send({
+      topic: this.config.deadLetterTopic,
+      messages: [
+        {
+          key: message.key,
+          value: message.value,
+          headers: {
+            'toolwatch-reason': reason,
+            'toolwatch-source': `${batch.topic}/${batch.partition}/${message.offset}`,
+          },
+        },
+      ],
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+    if (this.producerReady) await this.producer.disconnect();
+  }
+}

@@ -1,0 +1,25 @@
+/** One message as it came off the span stream. */
+export interface SourceMessage {
+  key: string | null;
+  value: Buffer | string;
+  offset: string;
+}
+
+export interface SourceBatch {
+  topic: string;
+  partition: number;
+  messages: SourceMessage[];
+}
+
+/**
+ * A stream of span records: Kafka in production, an in-process queue when embedded. The
+ * source hands over a batch, and marks it done (commits the offsets) only when the
+ * handler has resolved: what the handler has not written is delivered again.
+ */
+export interface SpanSource {
+  readonly name: string;
+  start(onBatch: (batch: SourceBatch) => Promise<void>): Promise<void>;
+  /** Keeps a message that could not be read, with the reason, where it can be inspected. */
+  deadLetter(batch: SourceBatch, message: SourceMessage, reason: string): Promise<void>;
+  stop(): Promise<void>;
+}
