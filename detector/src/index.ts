@@ -12,3 +12,5 @@ export { StandardWebhookSink, ALERT_EVENT_TYPE, type StandardWebhookOptions } fr
 export type { SpanSource, SourceBatch, SourceMessage } from './sources/span-source.js';
 export { KafkaSpanSource } from './sources/kafka-source.js';
 export { ClickHouseStore } from './storage/clickhouse-store.js';
+export { createSinks } from './sinks/index.js';
+export { detectorCommand, DETECTOR_HELP } from './cli.js';

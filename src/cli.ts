@@ -1,0 +1,48 @@
+import { ConfigError, detectorCommand } from '@toolwatch/detector';
+import { startCommand } from './demo/start-command.js';
+import { stderrLogger } from './log.js';
+
+const HELP = `Usage: toolwatch <command> [options]
+
+Runtime observability and anomaly detection for MCP servers.
+
+Commands:
+  start       the whole pipeline on this machine, driven by scripted benign and hostile agents
+  demo        same as start
+  detector    the detector service: Kafka → scoring → ClickHouse → alert webhooks
+  help        this text
+
+Run \`toolwatch <command> --help\` for a command's options.
+`;
+
+type Command = (argv: string[], log: ReturnType<typeof stderrLogger>) => Promise<number>;
+const COMMANDS: Record<string, Command> = {
+  start: startCommand,
+  demo: startCommand,
+  detector: detectorCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(HELP);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`toolwatch: unknown command "${name}"\n\n${HELP}`);
+    return 2;
+  }
+  const log = stderrLogger();
+  try {
+    return await command(rest, log);
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    if (err instanceof ConfigError || e.code?.startsWith('ERR_PARSE_ARGS')) {
+      log('error', e.message);
+      return 2;
+    }
+    log('error', e.stack ?? e.message);
+    return 1;
+  }
+}

@@ -1,0 +1,86 @@
+import { createInstrumentation, KafkaTransport, SpanRecordExporter, type Instrumentation, type RecordTransport } from '@toolwatch/collector';
+import {
+  ClickHouseStore,
+  createSinks,
+  DetectorService,
+  KafkaSpanSource,
+  type DetectorConfig,
+  type Logger,
+  type SpanSource,
+} from '@toolwatch/detector';
+import type { AlertRecord } from '@toolwatch/schemas';
+import { EmbeddedQueue } from './embedded-queue.js';
+
+export interface Pipeline {
+  instrumentation: Instrumentation;
+  exporter: SpanRecordExporter;
+  detector: DetectorService;
+  store: ClickHouseStore;
+  /** Resolves when every span ended so far is exported, consumed and stored. */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface PipelineOptions {
+  config: DetectorConfig;
+  log: Logger;
+  onAlert?: (alert: AlertRecord) => void;
+  /** Delivery retry schedule for the alert sinks (tests shorten it). */
+  retryDelaysMs?: number[];
+}
+
+/**
+ * The whole flow in one process: instrumentation → Kafka (or the in-process queue when no
+ * brokers are configured) → detector → ClickHouse (or chDB) → alert sinks.
+ */
+export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
+  const { config, log } = options;
+  const embedded = config.kafka ? undefined : new EmbeddedQueue({ log: (m) => log('warn', m) });
+  const transport: RecordTransport = config.kafka
+    ? new KafkaTransport({ brokers: config.kafka.brokers, topic: config.kafka.topic, log: (m) => log('warn', m) })
+    : embedded!;
+  const source: SpanSource = config.kafka ? new KafkaSpanSource(config.kafka, (m) => log('warn', m)) : embedded!;
+
+  const exporter = new SpanRecordExporter(transport, (err) => log('warn', `span export failed: ${(err as Error).message}`));
+  const instrumentation = createInstrumentation({
+    exporter,
+    scheduledDelayMillis: 50,
+    onInternalError: (err) => log('warn', `instrumentation: ${(err as Error).message}`),
+  });
+  const store = await ClickHouseStore.open(config.clickhouse);
+  const detector = new DetectorService({
+    source,
+    store,
+    rules: config.rules,
+    sinks: createSinks(config),
+    delivery: options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {},
+    log,
+    onAlert: options.onAlert,
+  });
+  await detector.start();
+
+  const settle = async () => {
+    await instrumentation.forceFlush();
+    if (embedded) {
+      await embedded.idle();
+      return;
+    }
+    // Over Kafka the detector's progress is seen in what it has consumed.
+    const target = exporter.stats.exported;
+    const deadline = Date.now() + 60_000;
+    while (detector.stats.consumed < target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  };
+
+  return {
+    instrumentation,
+    exporter,
+    detector,
+    store,
+    settle,
+    async stop() {
+      await instrumentation.shutdown();
+      await detector.stop();
+      await store.close();
+    },
+  };
+}
