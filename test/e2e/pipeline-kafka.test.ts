@@ -1,0 +1,152 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { parseDetectorConfig } from '@toolwatch/detector';
+import { AlertRecord, SpanRecord } from '@toolwatch/schemas';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DEMO_AGENTS, type Agent } from '../../src/demo/agents.js';
+import { DEMO_SECRETS } from '../../src/demo/demo-server.js';
+import { runDemo, type DemoResult } from '../../src/demo/run-demo.js';
+import { produceRaw, readTopic, uniqueTopic } from '../support/kafka-topic.js';
+import { startWebhookReceiver, waitFor } from '../support/webhook-receiver.js';
+
+/** Puts one secret in a tool argument and reads a file whose content holds two more. */
+const secretHandlingAgent: Agent = {
+  name: 'secret-handling-agent',
+  description: 'passes an AWS key in an argument and reads a .env full of tokens',
+  expects: null,
+  async run(client: Client) {
+    await client.listTools();
+    await client.callTool({ name: 'save_note', arguments: { title: 'creds', body: `aws key ${DEMO_SECRETS.awsAccessKeyId}` } });
+    const result = await client.callTool({ name: 'read_file', arguments: { path: '.env' } });
+    // The secrets really passed through the server: otherwise this test would prove nothing.
+    const text = JSON.stringify(result);
+    if (!text.includes(DEMO_SECRETS.githubToken) || !text.includes(DEMO_SECRETS.awsAccessKeyId)) {
+      throw new Error('the .env read did not return the planted secrets');
+    }
+  },
+};
+
+const MALFORMED_MARKER = 'MALFORMED-9f2c';
+
+describe('instrumented server → Kafka → detector → ClickHouse → signed webhook', () => {
+  const brokers = inject('kafkaBrokers');
+  const topic = uniqueTopic('spans');
+  const deadLetterTopic = `${topic}.dead-letter`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'toolwatch-e2e-'));
+  const logs: string[] = [];
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let demo: DemoResult;
+
+  beforeAll(async () => {
+    receiver = await startWebhookReceiver();
+    // Bad messages first: the detector must skip them and go on to the real spans.
+    await produceRaw(brokers, topic, [`not json ${MALFORMED_MARKER}`, JSON.stringify({ TraceId: MALFORMED_MARKER, SpanName: 1 })]);
+    const config = parseDetectorConfig({
+      kafka: { brokers, topic, deadLetterTopic, groupId: `detector-${topic}` },
+      clickhouse: { dataDir },
+      webhooks: [{ url: receiver.url, secret: receiver.secret }],
+    });
+    demo = await runDemo({
+      config,
+      log: (level, message) => logs.push(`${level} ${message}`),
+      agents: [...DEMO_AGENTS, secretHandlingAgent],
+      retryDelaysMs: [100, 200, 400],
+      keepRunning: true,
+    });
+    await waitFor(() => receiver.received.length >= 3, 20_000, 'three webhooks');
+  });
+
+  afterAll(async () => {
+    await demo?.pipeline.stop();
+    await receiver?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('raises each hostile agent its alert, and the benign agents none', () => {
+    const byAgent = Object.fromEntries(demo.outcomes.map((o) => [o.agent.name, o.alerts.map((a) => a.rule)]));
+    expect(byAgent).toEqual({
+      'support-assistant': [],
+      'looping-agent': ['rate.session_window'],
+      'prompt-injected-agent': ['novelty.unadvertised_tool'],
+      'exfiltrating-agent': ['egress.session_bytes'],
+      'secret-handling-agent': [],
+    });
+  });
+
+  it('stores every span in otel_traces and every alert in toolwatch_alerts', async () => {
+    const { store, exporter } = demo.pipeline;
+    const [spans] = await store.query<{ n: string }>(`SELECT count() AS n FROM otel_traces`);
+    expect(Number(spans!.n)).toBe(exporter.stats.exported);
+    expect(exporter.stats.exported).toBeGreaterThan(60);
+
+    const calls = await store.query<{ n: string }>(
+      `SELECT count() AS n FROM otel_traces WHERE SpanAttributes['mcp.method.name'] = 'tools/call' AND SpanAttributes['toolwatch.client.name'] = 'looping-agent'`,
+    );
+    expect(Number(calls[0]!.n)).toBe(45);
+
+    const alerts = await store.query<{ Id: string; Rule: string; Evidence: string }>(`SELECT Id, Rule, Evidence FROM toolwatch_alerts FINAL ORDER BY Rule`);
+    expect(alerts.map((a) => a.Rule)).toEqual(['egress.session_bytes', 'novelty.unadvertised_tool', 'rate.session_window']);
+    const expectedIds = demo.outcomes.flatMap((o) => o.alerts.map((a) => a.id)).sort();
+    expect(alerts.map((a) => a.Id).sort()).toEqual(expectedIds);
+    // The evidence points at spans that are really in the table.
+    for (const alert of alerts) {
+      const ids = (JSON.parse(alert.Evidence) as { spanIds: string[] }).spanIds;
+      const [found] = await store.query<{ n: string }>(`SELECT count() AS n FROM otel_traces WHERE SpanId IN {ids:Array(String)}`, { ids });
+      expect(Number(found!.n)).toBe(ids.length);
+    }
+  });
+
+  it('delivers each alert once as a signed Standard Webhooks message', () => {
+    expect(receiver.received).toHaveLength(3);
+    for (const hook of receiver.received) {
+      expect(hook.verified).toBe(true);
+      const body = JSON.parse(hook.body) as { type: string; data: unknown };
+      expect(body.type).toBe('toolwatch.alert');
+      const alert = AlertRecord.parse(body.data);
+      expect(hook.headers['webhook-id']).toBe(alert.id);
+    }
+  });
+
+  it('skips malformed messages with a logged reason and dead-letters them', async () => {
+    expect(demo.pipeline.detector.stats.invalid).toBe(2);
+    // Different keys, different partitions: no order between the two.
+    const skipped = logs.filter((l) => l.includes('skipped message'));
+    expect(skipped).toHaveLength(2);
+    expect(skipped).toEqual(expect.arrayContaining([
+      expect.stringMatching(/not JSON \(\d+ bytes\)$/),
+      expect.stringMatching(/not a span record: .*TraceId: invalid_format/),
+    ]));
+    expect(logs.join('\n')).not.toContain(MALFORMED_MARKER);
+    const dead = await readTopic(brokers, deadLetterTopic, 2);
+    expect(dead.map((m) => m.headers['toolwatch-reason'])).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^not JSON/), expect.stringMatching(/^not a span record/)]),
+    );
+  });
+
+  it('lets no planted secret into Kafka, ClickHouse, webhooks or logs', async () => {
+    const { store, exporter } = demo.pipeline;
+    const kafkaMessages = await readTopic(brokers, topic, exporter.stats.exported + 2);
+    const spanRecords = kafkaMessages.filter((m) => !m.key?.startsWith('malformed-')).map((m) => SpanRecord.parse(JSON.parse(m.value)));
+    expect(spanRecords).toHaveLength(exporter.stats.exported);
+    const secretSpans = spanRecords.filter((r) => r.SpanAttributes['toolwatch.client.name'] === 'secret-handling-agent');
+    expect(secretSpans.length).toBeGreaterThanOrEqual(4);
+
+    const spansTable = await store.client.query({ query: 'SELECT * FROM otel_traces', format: 'JSONEachRow' });
+    const alertsTable = await store.client.query({ query: 'SELECT * FROM toolwatch_alerts', format: 'JSONEachRow' });
+    const places: Record<string, string> = {
+      kafka: kafkaMessages.map((m) => `${m.key} ${m.value} ${JSON.stringify(m.headers)}`).join('\n'),
+      clickhouse: (await spansTable.text()) + (await alertsTable.text()),
+      webhooks: receiver.received.map((r) => `${JSON.stringify(r.headers)} ${r.body}`).join('\n'),
+      logs: logs.join('\n'),
+    };
+    expect(places.clickhouse.length).toBeGreaterThan(10_000);
+    const leaks = Object.entries(places).flatMap(([where, text]) =>
+      Object.entries(DEMO_SECRETS)
+        .filter(([, secret]) => text.includes(secret))
+        .map(([name]) => `${name} in ${where}`),
+    );
+    expect(leaks).toEqual([]);
+  });
+});
