@@ -105,10 +105,23 @@ ${ttl('toDateTime(WindowStart)')}`;
   return [spans, alerts].map((sql) => sql.replace(/\n\n/g, '\n'));
 }
 
+/**
+ * Nanoseconds as the decimal seconds `S.nnnnnnnnn` that a `DateTime64(9)` column reads
+ * exactly. An integer string is ambiguous to ClickHouse: it reads a long one as
+ * nanoseconds but a short one as seconds; and a JS number cannot hold nanoseconds.
+ */
+export function toDateTime64(nanos: string): string {
+  const ns = BigInt(nanos);
+  return `${ns / 1_000_000_000n}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}`;
+}
+
+/** Settings for an INSERT of our rows: `basic` parsing reads decimal seconds exactly. */
+export const INSERT_SETTINGS = { date_time_input_format: 'basic' } as const;
+
 /** A span record as a JSONEachRow row: the Nested columns go in flattened, as arrays. */
 export function toSpanRow(r: SpanRecord): Record<string, unknown> {
   return {
-    Timestamp: r.Timestamp,
+    Timestamp: toDateTime64(r.Timestamp),
     TraceId: r.TraceId,
     SpanId: r.SpanId,
     ParentSpanId: r.ParentSpanId,
@@ -123,7 +136,7 @@ export function toSpanRow(r: SpanRecord): Record<string, unknown> {
     Duration: r.Duration,
     StatusCode: r.StatusCode,
     StatusMessage: r.StatusMessage,
-    'Events.Timestamp': r.Events.map((e) => e.Timestamp),
+    'Events.Timestamp': r.Events.map((e) => toDateTime64(e.Timestamp)),
     'Events.Name': r.Events.map((e) => e.Name),
     'Events.Attributes': r.Events.map((e) => e.Attributes),
     'Links.TraceId': r.Links.map((l) => l.TraceId),
@@ -146,9 +159,9 @@ export function toAlertRow(a: AlertRecord): Record<string, unknown> {
     ClientName: a.clientName,
     ClientVersion: a.clientVersion,
     Tool: a.tool,
-    WindowStart: a.windowStart,
-    FirstEventTime: a.firstEventTime,
-    LastEventTime: a.lastEventTime,
+    WindowStart: toDateTime64(a.windowStart),
+    FirstEventTime: toDateTime64(a.firstEventTime),
+    LastEventTime: toDateTime64(a.lastEventTime),
     Observed: a.evidence.observed,
     Baseline: a.evidence.baseline,
     Threshold: a.evidence.threshold,

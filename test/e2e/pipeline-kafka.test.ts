@@ -135,14 +135,14 @@ describe('instrumented server → Kafka → detector → ClickHouse → signed w
 
     const spansTable = await store.client.query({ query: 'SELECT * FROM otel_traces', format: 'JSONEachRow' });
     const alertsTable = await store.client.query({ query: 'SELECT * FROM toolwatch_alerts', format: 'JSONEachRow' });
-    const places: Record<string, string> = {
+    const places = {
       kafka: kafkaMessages.map((m) => `${m.key} ${m.value} ${JSON.stringify(m.headers)}`).join('\n'),
       clickhouse: (await spansTable.text()) + (await alertsTable.text()),
       webhooks: receiver.received.map((r) => `${JSON.stringify(r.headers)} ${r.body}`).join('\n'),
       logs: logs.join('\n'),
     };
     expect(places.clickhouse.length).toBeGreaterThan(10_000);
-    const leaks = Object.entries(places).flatMap(([where, text]) =>
+    const leaks = Object.entries(places as Record<string, string>).flatMap(([where, text]) =>
       Object.entries(DEMO_SECRETS)
         .filter(([, secret]) => text.includes(secret))
         .map(([name]) => `${name} in ${where}`),

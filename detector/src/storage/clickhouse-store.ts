@@ -1,5 +1,5 @@
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { clickhouseDdl, TABLES, toAlertRow, toSpanRow, type AlertRecord, type SpanRecord } from '@toolwatch/schemas';
+import { clickhouseDdl, INSERT_SETTINGS, TABLES, toAlertRow, toSpanRow, type AlertRecord, type SpanRecord } from '@toolwatch/schemas';
 import type { DetectorConfig } from '../config.js';
 
 /**
@@ -43,7 +43,7 @@ export class ClickHouseStore {
       table: `${this.database}.${TABLES.spans}`,
       format: 'JSONEachRow',
       values: records.map(toSpanRow),
-      clickhouse_settings: { async_insert: 0, ...(dedupToken ? { insert_deduplication_token: dedupToken } : {}) },
+      clickhouse_settings: { ...INSERT_SETTINGS, async_insert: 0, ...(dedupToken ? { insert_deduplication_token: dedupToken } : {}) },
     });
   }
 
@@ -53,7 +53,7 @@ export class ClickHouseStore {
       table: `${this.database}.${TABLES.alerts}`,
       format: 'JSONEachRow',
       values: alerts.map(toAlertRow),
-      clickhouse_settings: { async_insert: 0 },
+      clickhouse_settings: { ...INSERT_SETTINGS, async_insert: 0 },
     });
   }
 
