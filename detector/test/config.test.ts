@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadDetectorConfig, parseDetectorConfig } from '@toolwatch/detector';
@@ -48,5 +48,12 @@ describe('detector configuration', () => {
     writeFileSync(join(dir, 'bad.json'), '{ "rules": ');
     expect(() => loadDetectorConfig(join(dir, 'bad.json'), {})).toThrow(/bad\.json is not valid JSON/);
     expect(() => loadDetectorConfig(undefined, { TOOLWATCH_WEBHOOK_URL: 'http://127.0.0.1:9/h' })).toThrow(/TOOLWATCH_WEBHOOK_SECRET/);
+  });
+
+  it('accepts the example deployment configuration', () => {
+    const example = JSON.parse(readFileSync(new URL('../../deploy/detector.example.json', import.meta.url), 'utf8'));
+    const config = parseDetectorConfig(example, 'deploy/detector.example.json');
+    expect(config.kafka?.brokers).toHaveLength(3);
+    expect(config.clickhouse.ttlDays).toBe(90);
   });
 });

@@ -14,7 +14,7 @@ describe('otel_traces on the real ClickHouse engine (chDB)', () => {
   it('creates the tables with a TTL, and keeps nanoseconds, maps and nested events exactly', async () => {
     await client.command({ query: 'CREATE DATABASE retention' });
     for (const query of clickhouseDdl({ database: 'retention', ttlDays: 7 })) await client.command({ query });
-    const create = await (await client.query({ query: `SHOW CREATE TABLE retention.${TABLES.spans}`, format: 'TSVRaw' })).text();
+    const create = await (await client.query({ query: `SHOW CREATE TABLE retention.${TABLES.spans}`, format: 'TabSeparatedRaw' })).text();
     expect(create).toContain('TTL toDateTime(Timestamp) + toIntervalDay(7)');
     // No TTL here: the test's spans are older than a week.
     for (const query of clickhouseDdl()) await client.command({ query });

@@ -1,0 +1,61 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const BIN = new URL('../bin/toolwatch.js', import.meta.url).pathname;
+
+/** Runs the built command (npm test builds first) and returns its exit code and output. */
+async function toolwatch(args: string[], env: Record<string, string> = {}) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH!, ...env }, timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('toolwatch command', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tw-cli-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('prints help, and a clear error for an unknown command', async () => {
+    const help = await toolwatch(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: toolwatch <command>/);
+    expect(help.stdout).toMatch(/start/);
+    const unknown = await toolwatch(['strat']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command "strat"/);
+    expect((await toolwatch(['detector', '--help'])).stdout).toMatch(/TOOLWATCH_KAFKA_BROKERS/);
+  });
+
+  it('refuses a config file with a typo, naming the key', async () => {
+    const file = join(dir, 'typo.json');
+    writeFileSync(file, JSON.stringify({ rules: { sessionRate: { maxCals: 3 } } }));
+    const result = await toolwatch(['start', '--config', file, '--data', dir]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/unknown key: rules\.sessionRate\.maxCals/);
+  });
+
+  it('says what is missing when the detector has no brokers', async () => {
+    const result = await toolwatch(['detector']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/no Kafka brokers/);
+  });
+
+  it('runs the embedded demo: an alert of each kind, none for the benign agent, exit 0', async () => {
+    const result = await toolwatch(['start', '--data', join(dir, 'data')]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const alerts = result.stdout.split('\n').filter((l) => l.trimStart().startsWith('ALERT'));
+    expect(alerts.map((l) => l.split(/\s+/)[3]).sort()).toEqual(['egress.session_bytes', 'novelty.unadvertised_tool', 'rate.session_window']);
+    expect(alerts.some((l) => l.includes('support-assistant'))).toBe(false);
+    expect(result.stdout).toMatch(/support-assistant\s+none\s+-\s+ok/);
+    expect(result.stdout).toMatch(/(\d+) spans exported, \1 stored in otel_traces, 3 alerts/);
+  });
+});
