@@ -52,7 +52,7 @@ export class EmbeddedQueue implements RecordTransport, SpanSource {
   }
 
   /** Resolves when every record sent so far has been handled. */
-  async idle(): Promise<void> {
+  async idle(_timeoutMs?: number): Promise<void> {
     while (this.pumping) await this.pumping;
   }
 

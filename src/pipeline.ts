@@ -61,14 +61,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
 
   const settle = async () => {
     await instrumentation.forceFlush();
-    if (embedded) {
-      await embedded.idle();
-      return;
-    }
-    // Over Kafka the detector's progress is seen in what it has consumed.
-    const target = exporter.stats.exported;
-    const deadline = Date.now() + 60_000;
-    while (detector.stats.consumed < target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await source.idle();
   };
 
   return {

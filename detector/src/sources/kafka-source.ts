@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners, type Consumer, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type Producer } from 'kafkajs';
 import type { DetectorConfig } from '../config.js';
 import type { SourceBatch, SourceMessage, SpanSource } from './span-source.js';
 
@@ -9,7 +9,9 @@ export class KafkaSpanSource implements SpanSource {
   readonly name = 'kafka';
   private readonly consumer: Consumer;
   private readonly producer: Producer;
+  private readonly admin: Admin;
   private producerReady: Promise<void> | undefined;
+  private adminReady: Promise<void> | undefined;
 
   constructor(
     private readonly config: KafkaConfig,
@@ -23,6 +25,7 @@ export class KafkaSpanSource implements SpanSource {
     });
     this.consumer = kafka.consumer({ groupId: config.groupId, allowAutoTopicCreation: true });
     this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
+    this.admin = kafka.admin();
   }
 
   async start(onBatch: (batch: SourceBatch) => Promise<void>): Promise<void> {
@@ -62,8 +65,28 @@ export class KafkaSpanSource implements SpanSource {
     });
   }
 
+  async idle(timeoutMs = 60_000): Promise<void> {
+    this.adminReady ??= this.admin.connect();
+    await this.adminReady;
+    const { topic, groupId } = this.config;
+    const ends = new Map((await this.admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const [committed] = await this.admin.fetchOffsets({ groupId, topics: [topic] });
+      const lag = (committed?.partitions ?? []).reduce((sum, p) => {
+        const end = ends.get(p.partition) ?? 0n;
+        const at = BigInt(p.offset) < 0n ? 0n : BigInt(p.offset);
+        return sum + (end > at ? end - at : 0n);
+      }, 0n);
+      if (lag === 0n && committed && committed.partitions.length >= ends.size) return;
+      if (Date.now() > deadline) throw new Error(`consumer group ${groupId} still ${lag} messages behind on ${topic}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   async stop(): Promise<void> {
     await this.consumer.disconnect();
     if (this.producerReady) await this.producer.disconnect();
+    if (this.adminReady) await this.admin.disconnect();
   }
 }

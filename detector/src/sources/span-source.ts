@@ -21,5 +21,8 @@ export interface SpanSource {
   start(onBatch: (batch: SourceBatch) => Promise<void>): Promise<void>;
   /** Keeps a message that could not be read, with the reason, where it can be inspected. */
   deadLetter(batch: SourceBatch, message: SourceMessage, reason: string): Promise<void>;
+  /** Resolves once everything in the stream when it was called has been handled and
+   * committed (consumer lag zero), or rejects after `timeoutMs`. */
+  idle(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
