@@ -154,11 +154,13 @@ export function observeTransport(transport: Transport, options: ObserveOptions):
 
   const originalSend = transport.send.bind(transport);
   transport.send = (message, sendOptions) => {
+    // The message goes to the transport first: measuring a large result must not delay it.
+    const sent = originalSend(message, sendOptions);
     guard(() => {
       const m = message as unknown as Json;
       if (m.method === undefined && m.id !== undefined && ('result' in m || 'error' in m)) onResponse(m);
     });
-    return originalSend(message, sendOptions);
+    return sent;
   };
 
   const originalOnClose = transport.onclose;

@@ -10,6 +10,15 @@ import { MemoryRecordTransport } from '../../test/support/memory-transport.js';
 const SECRET_ARG = 'AKIAZ7QXYWVUTSRQPONM';
 const SECRET_RESULT = 'ghp_R4nd0mT0k3nV4lu3F0rT3st1ngXyZ0123456';
 
+/** Connects a real SDK client to the server over an in-memory transport pair. */
+async function connectClient(server: McpServer, name = 'test-agent', version = '9.9.9'): Promise<Client> {
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new Client({ name, version });
+  await client.connect(clientSide);
+  return client;
+}
+
 async function connectedPair() {
   const server = new McpServer({ name: 'notes-server', version: '1.2.3' });
   server.registerTool('echo', { description: 'Echo', inputSchema: { text: z.string() } }, async ({ text }) => ({
@@ -24,10 +33,7 @@ async function connectedPair() {
   const transport = new MemoryRecordTransport();
   const exporter = new SpanRecordExporter(transport);
   const instrumentation = instrument(server, { exporter, scheduledDelayMillis: 10 });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: 'test-agent', version: '9.9.9' });
-  await client.connect(clientSide);
+  const client = await connectClient(server);
   return { server, client, transport, exporter, instrumentation };
 }
 
@@ -126,10 +132,7 @@ describe('instrument(McpServer)', () => {
     server.registerTool('wait', { description: 'waits' }, () => new Promise(() => {}));
     const transport = new MemoryRecordTransport();
     const instrumentation = instrument(server, { exporter: new SpanRecordExporter(transport), scheduledDelayMillis: 10 });
-    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-    await server.connect(serverSide);
-    const client = new Client({ name: 'c', version: '1' });
-    await client.connect(clientSide);
+    const client = await connectClient(server);
     const pending = client.callTool({ name: 'wait', arguments: {} }).catch((e: Error) => e);
     await new Promise((r) => setTimeout(r, 20));
     await client.close();
@@ -149,10 +152,7 @@ describe('instrument(McpServer)', () => {
     };
     const exporter = new SpanRecordExporter(down);
     const instrumentation = instrument(server, { exporter, scheduledDelayMillis: 10 });
-    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-    await server.connect(serverSide);
-    const client = new Client({ name: 'c', version: '1' });
-    await client.connect(clientSide);
+    const client = await connectClient(server);
     close = () => client.close();
     for (let i = 0; i < 3; i++) expect((await client.callTool({ name: 'ok', arguments: {} })).isError).toBeFalsy();
     await instrumentation.forceFlush();

@@ -38,6 +38,7 @@ export class DetectorService {
   readonly deliveries: DeliveryQueue[];
   private readonly engine: DetectionEngine;
   private readonly log: Logger;
+  private unwritten: AlertRecord[] = [];
 
   constructor(private readonly options: DetectorServiceOptions) {
     this.log = options.log ?? (() => {});
@@ -66,12 +67,16 @@ export class DetectorService {
         this.log('error', `dead-letter failed for ${batch.topic}/${batch.partition}@${message.offset}: ${(err as Error).message}`);
       });
     }
-    const alerts = records.flatMap((r) => this.engine.process(r));
+    // The engine has moved on once it has seen these spans, and will not raise their alerts
+    // again when a failed batch comes back: alerts stay here until a write succeeds.
+    const alerts = [...this.unwritten, ...records.flatMap((r) => this.engine.process(r))];
+    this.unwritten = alerts;
 
     const first = batch.messages[0]?.offset;
     const last = batch.messages.at(-1)?.offset;
     await this.options.store.writeSpans(records, `${batch.topic}:${batch.partition}:${first}-${last}`);
     await this.options.store.writeAlerts(alerts);
+    this.unwritten = [];
     this.stats.spansWritten += records.length;
     this.stats.alerts += alerts.length;
 
