@@ -1,5 +1,9 @@
 export { instrument, createInstrumentation, type InstrumentOptions, type Instrumentation, SCOPE_NAME, SCOPE_VERSION } from './instrument.js';
-export { observeTransport, type ObserveOptions } from './observe-transport.js';
+export { observeTransport } from './observe-transport.js';
+export { McpObserver, type ObserverSettings, type Redaction, type CapturePolicy, type Connection } from './observer/mcp-observer.js';
+export { DeferredWork } from './observer/deferred-work.js';
+export { McpMetrics, DURATION_BUCKETS } from './observer/metrics.js';
+export type * from './redaction/api.js';
 export { toSpanRecord } from './to-span-record.js';
 export { canonicalHash, jsonBytes, keyShape } from './summarize.js';
 export type { KeyedRecord, RecordTransport } from './exporters/record-transport.js';

@@ -2,7 +2,11 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { SERVICE_NAME } from '@toolwatch/schemas';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { MeterProvider } from '@opentelemetry/api';
 import { observeTransport } from './observe-transport.js';
+import { DeferredWork } from './observer/deferred-work.js';
+import type { CapturePolicy, Redaction } from './observer/mcp-observer.js';
+import { McpMetrics } from './observer/metrics.js';
 
 export const SCOPE_NAME = '@toolwatch/collector';
 export const SCOPE_VERSION = '0.1.0';
@@ -22,6 +26,16 @@ export interface InstrumentOptions {
   scheduledDelayMillis?: number;
   /** Told about failures inside the instrumentation, which never reach the server. */
   onInternalError?: (err: unknown) => void;
+  /** The secret/PII scanner for arguments and results. */
+  redaction?: Redaction;
+  /** Tools whose (redacted) arguments or results go on the span; none by default. */
+  capture?: CapturePolicy;
+  /** For the MCP duration histograms; the global one (a no-op unless set) by default. */
+  meterProvider?: MeterProvider;
+  /** A request unanswered this long ends its span as `timeout`. Default 5 minutes. */
+  requestTimeoutMs?: number;
+  /** Methods that get no span. Default: `notifications/progress`. */
+  ignoreMethods?: string[];
 }
 
 export interface Instrumentation {
@@ -68,6 +82,10 @@ export function createInstrumentation(options: InstrumentOptions): Instrumentati
     return provider;
   };
 
+  const deferred = new DeferredWork(4096, options.onInternalError);
+  const metrics = new McpMetrics(options.meterProvider);
+  const ignoreMethods = new Set(options.ignoreMethods ?? ['notifications/progress']);
+
   const instrumentOne = <T extends InstrumentTarget>(target: T): T => {
     const server: ServerLike = 'server' in target && typeof target.server?.connect === 'function' ? target.server : (target as ServerLike);
     const info = (server as { _serverInfo?: { name?: string; version?: string } })._serverInfo ?? {};
@@ -79,7 +97,16 @@ export function createInstrumentation(options: InstrumentOptions): Instrumentati
       const start = transport.start.bind(transport);
       transport.start = async () => {
         try {
-          observeTransport(transport, { tracer, onInternalError: options.onInternalError });
+          observeTransport(transport, {
+            tracer,
+            metrics,
+            deferred,
+            redaction: options.redaction,
+            capture: options.capture,
+            requestTimeoutMs: options.requestTimeoutMs ?? 300_000,
+            ignoreMethods,
+            onInternalError: options.onInternalError,
+          });
         } catch (err) {
           options.onInternalError?.(err);
         }
@@ -97,9 +124,15 @@ export function createInstrumentation(options: InstrumentOptions): Instrumentati
   const all = (fn: (p: BasicTracerProvider) => Promise<void>) => reported(Promise.all([...providers.values()].map(fn)).then(() => {}));
   return {
     instrument: instrumentOne,
-    forceFlush: () => all((p) => p.forceFlush()),
+    forceFlush: () => {
+      deferred.drain(); // spans still being measured end now, so the flush includes them
+      return all((p) => p.forceFlush());
+    },
     // Each provider shuts its processor down, and each processor the shared exporter:
     // SpanRecordExporter.shutdown is idempotent for that reason.
-    shutdown: () => all((p) => p.shutdown()),
+    shutdown: () => {
+      deferred.drain();
+      return all((p) => p.shutdown());
+    },
   };
 }

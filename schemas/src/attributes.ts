@@ -23,6 +23,9 @@ export const Semconv = {
   NETWORK_PROTOCOL_VERSION: 'network.protocol.version',
   CLIENT_ADDRESS: 'client.address',
   CLIENT_PORT: 'client.port',
+  /** Opt-in only, and then redacted: see the capture policy. */
+  GEN_AI_TOOL_CALL_ARGUMENTS: 'gen_ai.tool.call.arguments',
+  GEN_AI_TOOL_CALL_RESULT: 'gen_ai.tool.call.result',
 } as const;
 
 /**
@@ -51,7 +54,12 @@ export const Toolwatch = {
   ARGUMENTS_KEYS: 'toolwatch.arguments.keys',
   /** Number of `content[]` items in a tool result. */
   RESULT_CONTENT_ITEMS: 'toolwatch.result.content_items',
-  /** JSON object rule id → count of findings of the secret/PII scan. Never the value. */
+  /** JSON object rule id → count: what the secret/PII scan found in the tool-call
+   * arguments, and in the result (or resource, prompt) sent back. Never the value. */
+  ARGUMENTS_FINDINGS: 'toolwatch.arguments.findings',
+  RESULT_FINDINGS: 'toolwatch.result.findings',
+  /** JSON object rule id → count of values the redactor replaced in this span's own
+   * attributes (captured previews, spans from other instrumentations). */
   REDACTION_FINDINGS: 'toolwatch.redaction.findings',
   /** On a `tools/list` span: JSON object tool name → SHA-256 of its canonical definition. */
   TOOLS_DEFINITIONS: 'toolwatch.tools.definitions',
