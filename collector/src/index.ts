@@ -1,4 +1,6 @@
-export { instrument, createInstrumentation, type InstrumentOptions, type Instrumentation, SCOPE_NAME, SCOPE_VERSION } from './instrument.js';
+export { instrument, createInstrumentation, wrapConnect, type InstrumentOptions, type Instrumentation, type InstrumentTarget } from './instrument.js';
+export { createTelemetry, type Telemetry, type TelemetryOptions, SCOPE_NAME, SCOPE_VERSION } from './telemetry.js';
+export { startStdioProxy, type StdioProxy, type StdioProxyOptions } from './proxy/stdio-proxy.js';
 export { observeTransport } from './observe-transport.js';
 export { McpObserver, type ObserverSettings, type Redaction, type CapturePolicy, type Connection } from './observer/mcp-observer.js';
 export { DeferredWork } from './observer/deferred-work.js';
