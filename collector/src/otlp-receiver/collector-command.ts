@@ -76,7 +76,7 @@ export async function collectorCommand(
   try {
     await receiver.listen();
   } catch (err) {
-    log('error', `cannot listen on ${values.host ?? DEFAULT_HOST}:${port}: ${(err as Error).message}`);
+    log('error', `cannot start on ${values.host ?? DEFAULT_HOST}:${port}: ${(err as Error).message}`);
     await transport.close();
     return 1;
   }

@@ -61,6 +61,13 @@ export interface ReceiverStats {
 
 type Reply = { status: number; body: Buffer; headers?: Record<string, string>; close?: boolean };
 
+/** One request being answered: where to, in which encoding, and whether its body was read. */
+interface Exchange {
+  res: ServerResponse;
+  as: BodyEncoding;
+  bodyRead: boolean;
+}
+
 /**
  * The OTLP/HTTP traces endpoint (`POST /v1/traces`, protobuf or JSON, optionally gzip), for
  * MCP servers instrumented with any OpenTelemetry SDK: every span becomes a span record,
@@ -157,57 +164,50 @@ export class OtlpReceiver {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.stats.requests++;
     const encoding = bodyEncoding(req.headers['content-type']);
-    const as = encoding ?? 'json';
-    const error = (status: number, code: number, message: string, extra: Omit<Reply, 'status' | 'body'> = {}) =>
-      this.send(res, { status, body: statusBody(as, code, message), headers: { 'content-type': CONTENT_TYPE[as], ...extra.headers }, close: extra.close ?? true });
+    const ex: Exchange = { res, as: encoding ?? 'json', bodyRead: false };
 
-    if ((req.url ?? '').split('?')[0] !== TRACES_PATH) return error(404, RpcCode.NOT_FOUND, `not found; traces go to POST ${TRACES_PATH}`);
-    if (req.method !== 'POST') return error(405, RpcCode.UNIMPLEMENTED, `method not allowed; use POST`, { headers: { allow: 'POST' } });
+    if ((req.url ?? '').split('?')[0] !== TRACES_PATH) return this.fail(ex, 404, RpcCode.NOT_FOUND, `not found; traces go to POST ${TRACES_PATH}`);
+    if (req.method !== 'POST') return this.fail(ex, 405, RpcCode.UNIMPLEMENTED, 'method not allowed; use POST', { allow: 'POST' });
     if (!this.authorized(req.headers.authorization)) {
-      return error(401, RpcCode.UNAUTHENTICATED, 'missing or wrong bearer token', { headers: { 'www-authenticate': 'Bearer realm="toolwatch"' } });
+      return this.fail(ex, 401, RpcCode.UNAUTHENTICATED, 'missing or wrong bearer token', { 'www-authenticate': 'Bearer realm="toolwatch"' });
     }
-    if (this.draining) return this.refuse(error, 503, 'shutting down');
-    if (!encoding) return error(415, RpcCode.INVALID_ARGUMENT, 'unsupported Content-Type; use application/x-protobuf or application/json');
-    const contentEncoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-    if (!['identity', 'gzip', 'x-gzip', ''].includes(contentEncoding)) {
-      return error(415, RpcCode.INVALID_ARGUMENT, 'unsupported Content-Encoding; use gzip or none');
+    if (this.draining) return this.refuse(ex, 503, 'shutting down');
+    if (!encoding) return this.fail(ex, 415, RpcCode.INVALID_ARGUMENT, 'unsupported Content-Type; use application/x-protobuf or application/json');
+    const contentEncoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
+    if (!['', 'identity', 'gzip', 'x-gzip'].includes(contentEncoding)) {
+      return this.fail(ex, 415, RpcCode.INVALID_ARGUMENT, 'unsupported Content-Encoding; use gzip or none');
     }
     if (Number(req.headers['content-length'] ?? 0) > this.maxBodyBytes) {
-      return error(413, RpcCode.RESOURCE_EXHAUSTED, `body larger than ${this.maxBodyBytes} bytes`);
+      return this.fail(ex, 413, RpcCode.RESOURCE_EXHAUSTED, `body larger than ${this.maxBodyBytes} bytes`);
     }
-    if (this.active >= this.maxConcurrent) return this.refuse(error, 429, `more than ${this.maxConcurrent} requests at once`);
+    if (this.active >= this.maxConcurrent) return this.refuse(ex, 429, `more than ${this.maxConcurrent} requests at once`);
 
     this.active++;
     try {
-      await this.export(req, res, encoding, contentEncoding !== 'identity' && contentEncoding !== '', error);
+      await this.export(req, ex, encoding, contentEncoding === 'gzip' || contentEncoding === 'x-gzip');
     } finally {
       this.active--;
     }
   }
 
-  private async export(
-    req: IncomingMessage,
-    res: ServerResponse,
-    encoding: BodyEncoding,
-    gzip: boolean,
-    error: (status: number, code: number, message: string, extra?: Omit<Reply, 'status' | 'body'>) => void,
-  ): Promise<void> {
+  private async export(req: IncomingMessage, ex: Exchange, encoding: BodyEncoding, gzip: boolean): Promise<void> {
     let body: Buffer;
     try {
       body = await readBody(req, { maxBytes: this.maxBodyBytes, gzip, onBytes: (n) => (this.stats.bodyBytesRead += n) });
     } catch (err) {
       if (!(err instanceof BodyError)) throw err;
-      if (err.kind === 'aborted') return void res.destroy();
-      if (err.kind === 'too-large') return error(413, RpcCode.RESOURCE_EXHAUSTED, err.message);
-      return error(400, RpcCode.INVALID_ARGUMENT, err.message);
+      if (err.kind === 'aborted') return void ex.res.destroy();
+      if (err.kind === 'too-large') return this.fail(ex, 413, RpcCode.RESOURCE_EXHAUSTED, err.message);
+      return this.fail(ex, 400, RpcCode.INVALID_ARGUMENT, err.message);
     }
+    ex.bodyRead = true;
 
     let converted;
     try {
       const request = encoding === 'protobuf' ? decodeProtobufTraceRequest(body) : decodeJsonTraceRequest(body);
       converted = convertTraceRequest(request, { redactor: this.redactor!, keepToolCallValues: this.options.keepToolCallValues ?? false });
     } catch (err) {
-      if (err instanceof BadRequestError) return error(400, RpcCode.INVALID_ARGUMENT, err.message, { close: false });
+      if (err instanceof BadRequestError) return this.fail(ex, 400, RpcCode.INVALID_ARGUMENT, err.message);
       throw err;
     }
 
@@ -219,28 +219,42 @@ export class OtlpReceiver {
       if (!outcome.ok) {
         if (outcome.reason !== 'full') this.log('warn', `span records not written: ${outcome.message}`);
         // Nothing of the request is kept: the client retries all of it.
-        return this.refuse(error, outcome.reason === 'full' ? 429 : 503, outcome.reason === 'full' ? 'too many spans in flight' : 'span records could not be written');
+        return outcome.reason === 'full' ? this.refuse(ex, 429, 'too many spans in flight') : this.refuse(ex, 503, 'span records could not be written');
       }
     }
     this.stats.acceptedSpans += records.length;
     this.stats.rejectedSpans += rejected.length;
     if (rejected.length > 0) this.logRejected(rejected);
-    this.send(res, {
+    this.send(ex.res, {
       status: 200,
       body: exportResponse(encoding, rejected.length, rejectionMessage(rejected)),
       headers: { 'content-type': CONTENT_TYPE[encoding] },
     });
   }
 
-  private refuse(error: (status: number, code: number, message: string, extra?: Omit<Reply, 'status' | 'body'>) => void, status: 429 | 503, message: string): void {
+  /** Retryable refusals: the client keeps its spans and tries again after Retry-After. */
+  private refuse(ex: Exchange, status: 429 | 503, message: string): void {
     this.stats.refusedRequests++;
-    error(status, status === 429 ? RpcCode.RESOURCE_EXHAUSTED : RpcCode.UNAVAILABLE, `${message}; retry later`, { headers: { 'retry-after': this.retryAfter } });
+    this.fail(ex, status, status === 429 ? RpcCode.RESOURCE_EXHAUSTED : RpcCode.UNAVAILABLE, `${message}; retry later`, { 'retry-after': this.retryAfter });
+  }
+
+  /** An error answer, a google.rpc.Status in the request's encoding (JSON when unknown). A
+   * body left unread is not drained: the connection closes after the answer instead. */
+  private fail(ex: Exchange, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
+    this.send(ex.res, {
+      status,
+      body: statusBody(ex.as, code, message),
+      headers: { 'content-type': CONTENT_TYPE[ex.as], ...headers },
+      close: !ex.bodyRead,
+    });
   }
 
   private send(res: ServerResponse, reply: Reply): void {
-    // A body left unread is not drained: the connection closes after the answer instead.
-    if (reply.close) res.shouldKeepAlive = false;
-    res.writeHead(reply.status, { 'content-length': String(reply.body.length), ...reply.headers, ...(reply.close ? { connection: 'close' } : {}) });
+    // While draining, connections close after their answer rather than idling until the
+    // keep-alive timeout holds up the shutdown.
+    const close = reply.close || this.draining;
+    if (close) res.shouldKeepAlive = false;
+    res.writeHead(reply.status, { 'content-length': String(reply.body.length), ...reply.headers, ...(close ? { connection: 'close' } : {}) });
     res.end(reply.body);
   }
 
@@ -271,8 +285,8 @@ function bodyEncoding(contentType: string | undefined): BodyEncoding | undefined
 
 function rejectionMessage(rejected: RejectedSpan[]): string {
   if (rejected.length === 0) return '';
-  const shown = rejected.slice(0, 3).map((r) => `${r.at}: ${r.reason}`);
-  if (rejected.length > 3) shown.push(`… ${rejected.length - 3} more`);
+  const shown = rejected.slice(0, 5).map((r) => `${r.at}: ${r.reason}`);
+  if (rejected.length > 5) shown.push(`… ${rejected.length - 5} more`);
   return `${rejected.length} span(s) rejected: ${shown.join('; ')}`;
 }
 

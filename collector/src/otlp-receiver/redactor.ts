@@ -4,16 +4,12 @@ import type { FindingCounts, RedactedText } from '../redaction/api.js';
 export type TextRedactor = (text: string) => RedactedText;
 
 /**
- * The redaction module's `redactText`, loaded on first use: the receiver is constructed
- * with an injected redactor in tests and by hosts with their own rules.
+ * The redaction module's `redactText`, loaded on first use, so that a host that injects
+ * its own redactor (tests, other rules) never loads the default rules.
  */
 export async function loadDefaultRedactor(): Promise<TextRedactor> {
-  // A computed specifier keeps this file compiling while the redaction module is written
-  // beside it; once it exists this is an ordinary import of it.
-  const specifier = '../redaction/index.js';
-  const mod = (await import(specifier)) as { redactText?: (text: string) => RedactedText };
-  if (typeof mod.redactText !== 'function') throw new Error('the redaction module exports no redactText');
-  return (text) => mod.redactText!(text);
+  const { redactText } = await import('../redaction/index.js');
+  return (text) => redactText(text);
 }
 
 const CACHE_LIMIT = 4096;
