@@ -82,6 +82,38 @@ describe('OTLP/HTTP receiver: authentication and binding', () => {
   });
 });
 
+/** A POST with `Expect: 100-continue`: the body is sent only if the server asks for it. */
+function postExpectingContinue(url: string, body: Uint8Array, headers: Record<string, string>): Promise<{ status: number; continued: boolean }> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    let continued = false;
+    const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { ...headers, expect: '100-continue', 'content-length': String(body.length) } });
+    req.on('continue', () => {
+      continued = true;
+      req.end(body);
+    });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, continued }));
+    });
+    req.on('error', reject);
+    req.flushHeaders();
+  });
+}
+
+describe('OTLP/HTTP receiver: Expect: 100-continue', () => {
+  it('checks the token before the client sends its body, and takes the body once it may', async () => {
+    const { receiver, transport } = await memoryReceiver();
+    const body = ProtobufTraceSerializer.serializeRequest(spans())!;
+    const refused = await postExpectingContinue(receiver.url, body, { 'content-type': 'application/x-protobuf', authorization: 'Bearer wrong' });
+    expect(refused).toEqual({ status: 401, continued: false });
+    expect(receiver.stats.bodyBytesRead).toBe(0);
+    const accepted = await postExpectingContinue(receiver.url, body, protobuf);
+    expect(accepted).toEqual({ status: 200, continued: true });
+    expect(transport.records()).toHaveLength(4);
+  });
+});
+
 describe('OTLP/HTTP receiver: bad requests', () => {
   it('answers 415 for other content types and content encodings', async () => {
     const { receiver } = await memoryReceiver();
@@ -207,6 +239,22 @@ describe('OTLP/HTTP receiver: backpressure and draining', () => {
     expect(exportSucceeded(await secondExport)).toBe(true);
     const ids = transport.inner.records().map((r) => r.SpanId).sort();
     expect(ids).toEqual([...first, ...second].map((s) => s.spanContext().spanId).sort());
+  });
+
+  it('lets concurrent requests share transport sends instead of one send each', async () => {
+    // KafkaTransport refuses more than a few sends at once: many clients must not mean
+    // many sends.
+    const transport = new GatedTransport();
+    const { receiver } = await memoryReceiver({ transport, maxConcurrentSends: 1 });
+    const batches = Array.from({ length: 6 }, () => spans());
+    const answers = batches.map((b) => post(receiver.url, ProtobufTraceSerializer.serializeRequest(b)!, protobuf));
+    await until(() => receiver.inFlightRecords === 24, 'all six requests queued');
+    expect(transport.batches).toBe(1);
+    transport.open();
+    expect((await Promise.all(answers)).map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(transport.batches).toBe(2); // the first request alone, then the other five together
+    const ids = transport.inner.records().map((r) => r.SpanId).sort();
+    expect(ids).toEqual(batches.flat().map((s) => s.spanContext().spanId).sort());
   });
 
   it('answers 503 with Retry-After when the transport fails, so the client keeps its spans', async () => {

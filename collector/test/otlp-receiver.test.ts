@@ -293,6 +293,18 @@ describe('OTLP/HTTP receiver: redaction', () => {
   });
 });
 
+describe('OTLP/HTTP receiver: keeping tool-call values', () => {
+  it('keeps gen_ai.tool.call values, redacted, only when told to', async () => {
+    const { receiver, transport } = await memoryReceiver({ keepToolCallValues: true });
+    const args = JSON.stringify({ city: 'Oslo', apiKey: AWS_KEY });
+    expect(exportSucceeded(await exportJson(receiver.url, sdkSpans({ 'gen_ai.tool.call.arguments': args })))).toBe(true);
+    const server = transport.records().find((r) => r.SpanKind === 'Server')!;
+    expect(server.SpanAttributes['gen_ai.tool.call.arguments']).toMatch(/^\{"city":"Oslo","apiKey":".*REDACTED.*"\}$/);
+    expect(server.SpanAttributes[Toolwatch.REQUEST_BYTES]).toBe(String(Buffer.byteLength(args))); // of the value received
+    expect(JSON.stringify(transport.sent)).not.toContain(AWS_KEY);
+  });
+});
+
 describe('toolwatch collector (the command) over Kafka', () => {
   const brokers = inject('kafkaBrokers');
 

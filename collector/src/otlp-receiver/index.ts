@@ -8,6 +8,7 @@ export {
   DEFAULT_MAX_BODY_BYTES,
   type OtlpReceiverOptions,
   type ReceiverStats,
+  type ReceiverLog,
 } from './otlp-receiver.js';
 export { convertTraceRequest, type ConvertOptions, type ConvertedRequest, type RejectedSpan } from './convert-spans.js';
 export { decodeProtobufTraceRequest } from './decode-protobuf.js';

@@ -102,13 +102,17 @@ export class OtlpReceiver {
     });
     this.redactor = options.redactor;
     this.log = options.log ?? (() => {});
-    this.server = createServer((req, res) => {
+    const serve = (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((err: unknown) => {
         this.log('error', `OTLP request failed: ${(err as Error)?.message ?? String(err)}`);
         if (!res.headersSent) this.send(res, { status: 500, body: statusBody('json', RpcCode.INTERNAL, 'internal error'), close: true });
         else res.destroy();
       });
-    });
+    };
+    this.server = createServer(serve);
+    // `Expect: 100-continue` (curl sends it for large bodies): the client waits for the
+    // checks on its headers — token, type, size — before sending the body at all.
+    this.server.on('checkContinue', serve);
     // A client that trickles its headers or body must not hold a request slot for long.
     this.server.headersTimeout = 10_000;
     this.server.requestTimeout = 60_000;
@@ -184,6 +188,7 @@ export class OtlpReceiver {
 
     this.active++;
     try {
+      if (/100-continue/i.test(req.headers.expect ?? '')) res.writeContinue();
       await this.export(req, ex, encoding, contentEncoding === 'gzip' || contentEncoding === 'x-gzip');
     } finally {
       this.active--;
