@@ -82,12 +82,16 @@ export function decodeSpanRecord(raw: string | Uint8Array): DecodeResult<SpanRec
   return { ok: false, reason: `not a span record: ${describeIssues(parsed.error)}` };
 }
 
-/** Issue paths and messages only: zod's default message can quote the rejected input,
- * and the input may carry a secret. */
+/** Issue paths and codes only: zod's default message can quote the rejected input, and
+ * the input may carry a secret. Keys inside attribute maps show as `[key]`: a key is
+ * client-controlled text too. */
 export function describeIssues(error: z.ZodError, max = 5): string {
-  const parts = error.issues
-    .slice(0, max)
-    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.code}`);
+  const parts = error.issues.slice(0, max).map((i) => `${i.path.length ? pathText(i.path) : '(root)'}: ${i.code}`);
   if (error.issues.length > max) parts.push(`… ${error.issues.length - max} more`);
   return parts.join('; ');
+}
+
+const MAPS = new Set(['SpanAttributes', 'ResourceAttributes', 'Attributes']);
+function pathText(path: PropertyKey[]): string {
+  return path.map((segment, i) => (i > 0 && MAPS.has(String(path[i - 1])) ? '[key]' : String(segment))).join('.');
 }

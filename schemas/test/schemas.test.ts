@@ -55,3 +55,14 @@ describe('ClickHouse DDL', () => {
     expect(() => clickhouseDdl({ database: 'x; DROP TABLE y' })).toThrow(/not a plain ClickHouse identifier/);
   });
 });
+
+describe('decode reasons', () => {
+  it('never print an attribute key, which a client controls', () => {
+    const key = `ghp_${'k'.repeat(300)}`;
+    const record = { ...spanRecord({ session: 's', timeMs: 1 }), SpanAttributes: { [key]: 'v' } };
+    const result = decodeSpanRecord(JSON.stringify(record));
+    expect(result.ok).toBe(false);
+    expect((result as { reason: string }).reason).toMatch(/SpanAttributes\.\[key\]: too_big/);
+    expect((result as { reason: string }).reason).not.toContain('ghp_');
+  });
+});
