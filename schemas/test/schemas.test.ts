@@ -62,7 +62,7 @@ describe('decode reasons', () => {
     const record = { ...spanRecord({ session: 's', timeMs: 1 }), SpanAttributes: { [key]: 'v' } };
     const result = decodeSpanRecord(JSON.stringify(record));
     expect(result.ok).toBe(false);
-    expect((result as { reason: string }).reason).toMatch(/SpanAttributes\.\[key\]: too_big/);
+    expect((result as { reason: string }).reason).toMatch(/SpanAttributes\.\[key\]: invalid_key/);
     expect((result as { reason: string }).reason).not.toContain('ghp_');
   });
 });
