@@ -17,7 +17,8 @@ export class SpanRecordExporter implements SpanExporter {
   private closing: Promise<void> | undefined;
 
   constructor(
-    private readonly transport: RecordTransport,
+    /** Public so that its own counters (a SpoolingTransport's) can be read. */
+    readonly transport: RecordTransport,
     private readonly onError: (err: unknown) => void = () => {},
   ) {}
 
