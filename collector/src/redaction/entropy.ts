@@ -1,0 +1,37 @@
+/** Shannon entropy in bits per character, H = −Σ p·log2 p: random tokens score high,
+ * words and repeated characters low. */
+export function shannonEntropy(s: string): number {
+  const n = s.length;
+  if (n === 0) return 0;
+  const counts = new Map<number, number>();
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    counts.set(c, (counts.get(c) ?? 0) + 1);
+  }
+  let h = 0;
+  for (const count of counts.values()) {
+    const p = count / n;
+    h -= p * Math.log2(p);
+  }
+  return h;
+}
+
+/** How many of lower, upper, digit, other a value mixes. */
+export function charClasses(s: string): number {
+  let lower = 0, upper = 0, digit = 0, other = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 97 && c <= 122) lower = 1;
+    else if (c >= 65 && c <= 90) upper = 1;
+    else if (c >= 48 && c <= 57) digit = 1;
+    else other = 1;
+  }
+  return lower + upper + digit + other;
+}
+
+export const hasDigit = (s: string): boolean => /\d/.test(s);
+
+// ${VAR}, {{var}}, <password>, $VAR, %VAR%, process.env.X, ****, xxxx: a reference to a
+// secret or a hole for one, not the secret.
+const TEMPLATE = /\$\{|\{\{|^<[^>]*>$|^\$[A-Za-z_]\w*$|^%[A-Za-z_]\w*%$|process\.env|os\.environ|^\*+$|^x+$|^(.)\1+$/i;
+export const isTemplate = (value: string): boolean => TEMPLATE.test(value);
