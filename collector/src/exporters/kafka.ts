@@ -92,15 +92,19 @@ export class KafkaTransport implements RecordTransport {
   }
 
   private async probe(): Promise<void> {
-    if (!this.admin) {
+    this.admin ??= (() => {
       const client = this.kafka.admin({ retry: { retries: 0 } });
-      const connecting = client.connect().catch((err: unknown) => {
-        this.admin = undefined;
-        throw err;
-      });
-      this.admin = { client, connecting };
+      return { client, connecting: client.connect() };
+    })();
+    const admin = this.admin;
+    try {
+      await admin.connecting;
+      await admin.client.fetchTopicMetadata({ topics: [this.topic] });
+    } catch (err) {
+      // kafkajs's admin can stay 'not connected' after a broker comes back: start afresh.
+      if (this.admin === admin) this.admin = undefined;
+      void admin.client.disconnect().catch(() => {});
+      throw err;
     }
-    await this.admin.connecting;
-    await this.admin.client.fetchTopicMetadata({ topics: [this.topic] });
   }
 }
