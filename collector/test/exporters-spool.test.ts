@@ -1,4 +1,4 @@
-import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SpoolingTransport, type SpoolingOptions } from '../src/exporters/spooling-transport.js';
@@ -166,6 +166,19 @@ describe('SpoolingTransport', () => {
     inner.mode = 'up';
     await t.whenIdle();
     expect(inner.values()).toEqual(range(150, 100));
+  });
+
+  it('will not spool through a symlink someone else planted, and still delivers', async () => {
+    const dir = tempDir('spool');
+    symlinkSync(tempDir('elsewhere'), join(dir, '0'));
+    const errors: string[] = [];
+    const inner = new ScriptedTransport();
+    const t = spooling(inner, { dir, onError: (err) => errors.push((err as Error).message) });
+    await t.whenIdle();
+    expect(t.spoolDir).toBeUndefined();
+    expect(errors.some((m) => m.includes('is not a directory'))).toBe(true);
+    await t.send(makeRecords(0, 3));
+    expect(inner.values()).toEqual(range(0, 3));
   });
 
   it('refuses sends after close, and close is idempotent', async () => {

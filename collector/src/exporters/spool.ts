@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { KeyedRecord } from './record-transport.js';
 
@@ -69,6 +69,10 @@ export class Spool {
   static async open(dir: string, options: SpoolOptions): Promise<Spool> {
     dir = resolve(dir);
     await mkdir(dir, { recursive: true, mode: 0o700 });
+    // In a shared tmpdir someone else may have made the directory first, to read along.
+    const info = await lstat(dir);
+    if (!info.isDirectory()) throw new Error(`spool ${dir} is not a directory`);
+    if (process.getuid && info.uid !== process.getuid()) throw new Error(`spool ${dir} belongs to another user`);
     await lock(dir);
     try {
       const segments: Segment[] = [];
