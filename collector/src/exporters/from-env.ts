@@ -30,7 +30,8 @@ export const EXPORTER_ENV_VARIABLES: readonly EnvVariable[] = [
   {
     name: 'TOOLWATCH_SPOOL_DIR',
     default: '`<tmpdir>/toolwatch-spool-<user>/<service>`',
-    description: 'disk spool for span records while Kafka is away, delivered in order when it returns; set it to a lasting place, a tmpdir may be wiped at reboot',
+    description:
+      'disk spool for span records while Kafka is away, delivered in order when it returns; `<service>` is TOOLWATCH_SERVICE_NAME, else OTEL_SERVICE_NAME, else `mcp-server`; set it to a lasting place, a tmpdir may be wiped at reboot',
   },
   {
     name: 'TOOLWATCH_SPOOL_MAX_BYTES',
