@@ -20,20 +20,24 @@ export interface RawFinding {
 interface Bound {
   rule: Rule;
   detector: Detector;
+  /** Index into the per-scan `ends` array. */
+  index: number;
 }
 
 export interface CompiledRules {
   keywords: KeywordAutomaton<Bound>;
   trigger: RegExp | undefined;
   triggered: Bound[];
+  detectors: number;
 }
 
 export function compileRules(rules: readonly Rule[]): CompiledRules {
   const entries: { keyword: string; value: Bound }[] = [];
   const triggered: Bound[] = [];
+  let index = 0;
   for (const rule of rules) {
     for (const detector of rule.detectors) {
-      const bound = { rule, detector };
+      const bound = { rule, detector, index: index++ };
       for (const keyword of detector.keywords ?? []) entries.push({ keyword, value: bound });
       if (detector.trigger) triggered.push(bound);
     }
@@ -43,19 +47,31 @@ export function compileRules(rules: readonly Rule[]): CompiledRules {
     keywords: new KeywordAutomaton(entries),
     trigger: sources.length > 0 ? new RegExp(sources.map((s) => `(?:${s})`).join('|'), 'g') : undefined,
     triggered,
+    detectors: index,
   };
 }
 
 const COMPILED = compileRules(RULES);
 
-/** Every match of every rule, overlapping. */
+/**
+ * Every match of every rule, overlapping. A detector is not run again at a hit inside its
+ * own last match: that would find a part of what it found (and on `cookie: a=1 cookie: …`
+ * redo a long match at every keyword), so each detector reads each character about once.
+ */
 export function detect(text: string, out: RawFinding[] = [], compiled: CompiledRules = COMPILED): RawFinding[] {
-  compiled.keywords.scan(text, (end, hits) => {
-    for (const { value, length } of hits) {
-      const at = end - length;
-      const r = value.detector.match(text, at, end);
-      if (r !== null && typeof r !== 'number' && r.end > r.start) out.push({ rule: value.rule, start: r.start, end: r.end });
+  const ends = new Int32Array(compiled.detectors);
+  const run = (bound: Bound, at: number, after: number): number | null => {
+    if (at < (ends[bound.index] as number)) return null;
+    const r = bound.detector.match(text, at, after);
+    if (r === null || typeof r === 'number') return r;
+    if (r.end > r.start) {
+      out.push({ rule: bound.rule, start: r.start, end: r.end });
+      ends[bound.index] = r.end;
     }
+    return null;
+  };
+  compiled.keywords.scan(text, (end, hits) => {
+    for (const { value, length } of hits) run(value, end - length, end);
   });
   const re = compiled.trigger;
   if (re === undefined) return out;
@@ -65,11 +81,9 @@ export function detect(text: string, out: RawFinding[] = [], compiled: CompiledR
     let next = at + 1;
     // Every digit-shaped detector runs at every hit: each rejects a foreign shape in a step
     // or two, and a number means "no match inside this digit run", which all of them share.
-    for (const { rule, detector } of compiled.triggered) {
-      const r = detector.match(text, at, at + m[0].length);
-      if (r === null) continue;
-      if (typeof r === 'number') next = Math.max(next, r);
-      else if (r.end > r.start) out.push({ rule, start: r.start, end: r.end });
+    for (const bound of compiled.triggered) {
+      const skip = run(bound, at, at + m[0].length);
+      if (skip !== null) next = Math.max(next, skip);
     }
     re.lastIndex = next;
   }

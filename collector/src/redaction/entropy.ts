@@ -3,18 +3,23 @@
 export function shannonEntropy(s: string): number {
   const n = s.length;
   if (n === 0) return 0;
-  const counts = new Map<number, number>();
+  counts.fill(0);
+  let others: Map<number, number> | undefined;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
-    counts.set(c, (counts.get(c) ?? 0) + 1);
+    if (c < 128) counts[c] = (counts[c] as number) + 1;
+    else (others ??= new Map()).set(c, (others.get(c) ?? 0) + 1);
   }
   let h = 0;
-  for (const count of counts.values()) {
-    const p = count / n;
-    h -= p * Math.log2(p);
+  for (let c = 0; c < 128; c++) {
+    const k = counts[c] as number;
+    if (k > 0) h -= (k / n) * Math.log2(k / n);
   }
+  for (const k of others?.values() ?? []) h -= (k / n) * Math.log2(k / n);
   return h;
 }
+
+const counts = new Uint32Array(128);
 
 /** How many of lower, upper, digit, other a value mixes. */
 export function charClasses(s: string): number {

@@ -55,7 +55,9 @@ export function safeCut(text: string, cut: number): number {
   const floor = Math.max(0, cut - 1024);
   let i = cut;
   while (i > floor && !isBreak(text.charCodeAt(i - 1))) i--;
+  let j = i;
   const stop = Math.max(0, i - 64);
-  while (i > stop && isDigitish(text.charCodeAt(i - 1))) i--;
-  return i;
+  while (j > stop && isDigitish(text.charCodeAt(j - 1))) j--;
+  while (j < i && text.charCodeAt(j) === 32) j++;
+  return /\d/.test(text.slice(j, i)) ? j : i;
 }

@@ -109,54 +109,40 @@ function matchNationalPhone(text: string, at: number): Span | null {
 function matchCard(text: string, at: number): Span | number | null {
   const before = text.charCodeAt(at - 1);
   if (wordBefore(text, at) || before === 46 || before === 45 || before === 43) return runEnd(text, at);
-  const groups: number[] = []; // end offset of each digit group
-  let digits = '';
+  // One pass: the digit count at the end of each group.
+  const ends: number[] = [];
+  const counts: number[] = [];
+  let n = 0;
   let sep = -1;
   let i = at;
   const limit = Math.min(text.length, at + 40);
-  while (i < limit) {
+  for (; i < limit; i++) {
     const c = text.charCodeAt(i);
-    if (isDigit(c)) {
-      digits += text[i];
-      i++;
-      continue;
-    }
-    if ((c === 32 || c === 45) && (sep === -1 || sep === c) && isDigit(text.charCodeAt(i + 1))) {
+    if (isDigit(c)) n++;
+    else if ((c === 32 || c === 45) && (sep === -1 || sep === c) && isDigit(text.charCodeAt(i + 1))) {
       sep = c;
-      groups.push(i);
-      i++;
-      continue;
-    }
-    break;
+      ends.push(i);
+      counts.push(n);
+    } else break;
   }
-  groups.push(i);
-  if (digits.length > 19 && sep === -1) return runEnd(text, at);
+  ends.push(i);
+  counts.push(n);
   const after = text.charCodeAt(i);
-  if (sep === -1 && (isAlnum(after) || (after === 46 && isDigit(text.charCodeAt(i + 1))))) return runEnd(text, at);
-  // Grouped: the card may be followed by more groups (an expiry, a CVC); try the longest
-  // run of whole groups that is a card.
-  let count = 0;
-  const candidates: { end: number; n: number }[] = [];
-  for (const end of groups) {
-    count = countDigits(text, at, end);
-    if (count >= 13 && count <= 19) candidates.push({ end, n: count });
+  if (sep === -1) {
+    if (n < 13 || n > 19 || isAlnum(after) || (after === 46 && isDigit(text.charCodeAt(i + 1)))) return runEnd(text, at);
+    const number = text.slice(at, i);
+    return cardBrandAllows(number) && luhnValid(number) ? { start: at, end: i } : i;
   }
-  for (let k = candidates.length - 1; k >= 0; k--) {
-    const candidate = candidates[k];
-    if (!candidate) continue;
-    const number = digits.slice(0, candidate.n);
-    if (cardBrandAllows(number) && luhnValid(number)) {
-      if (candidate.end === i && isAlnum(after)) continue;
-      return { start: at, end: candidate.end };
-    }
+  // Grouped: more groups may follow the card (an expiry, a CVC); take the longest run of
+  // whole groups that is one.
+  for (let k = ends.length - 1; k >= 0; k--) {
+    const count = counts[k] as number;
+    const end = ends[k] as number;
+    if (count < 13 || count > 19 || (end === i && isAlnum(after))) continue;
+    const number = text.slice(at, end).replace(/[ -]/g, '');
+    if (cardBrandAllows(number) && luhnValid(number)) return { start: at, end };
   }
   return runEnd(text, at);
-}
-
-function countDigits(text: string, from: number, to: number): number {
-  let n = 0;
-  for (let i = from; i < to; i++) if (isDigit(text.charCodeAt(i))) n++;
-  return n;
 }
 
 /** Past the digit run at `at`, so the trigger does not try every digit of one number. */

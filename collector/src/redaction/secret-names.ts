@@ -83,8 +83,8 @@ const DOTTED_IDENTIFIER = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/;
  */
 export function isSecretValue(rule: NamedRule, value: string, quoted: boolean): boolean {
   const v = value.trim();
-  if (isTemplate(v) || URL_OR_PATH.test(v) || DOTTED_IDENTIFIER.test(v)) return false;
   if (!quoted && !hasDigit(v) && !/[!@#%^&*~?+]/.test(v)) return false;
+  if (isTemplate(v) || URL_OR_PATH.test(v) || DOTTED_IDENTIFIER.test(v)) return false;
   if (rule === 'http-auth-header') return v.length >= 8 && shannonEntropy(v) >= 3;
   if (rule === 'password-assignment') {
     if (v.length < 6 || v.length > 256) return false;
