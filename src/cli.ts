@@ -1,4 +1,6 @@
+import { collectorCommand, proxyCommand, redactCommand } from '@toolwatch/collector';
 import { ConfigError, detectorCommand } from '@toolwatch/detector';
+import { benchCommand } from './bench/bench-command.js';
 import { startCommand } from './demo/start-command.js';
 import { stderrLogger } from './log.js';
 
@@ -10,7 +12,13 @@ Commands:
   start       the whole pipeline on this machine, driven by scripted benign and hostile agents
   demo        same as start
   detector    the detector service: Kafka → scoring → ClickHouse → alert webhooks
+  proxy       run a stdio MCP server of any language behind toolwatch: proxy -- <command>
+  collector   the OTLP/HTTP collector service: spans from any OTel SDK → redaction → Kafka
+  redact      redact secrets and PII from text or JSON on stdin
+  bench       benchmarks: bench instrument
   help        this text
+
+Zero code: node --import toolwatch/register server.js
 
 Run \`toolwatch <command> --help\` for a command's options.
 `;
@@ -20,6 +28,10 @@ const COMMANDS: Record<string, Command> = {
   start: startCommand,
   demo: startCommand,
   detector: detectorCommand,
+  proxy: proxyCommand,
+  collector: collectorCommand,
+  redact: redactCommand,
+  bench: benchCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,5 +1,6 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { observeTransport } from './observe-transport.js';
+import { INSTRUMENTED } from './register/patch-protocol.js';
 import { createTelemetry, type Telemetry, type TelemetryOptions } from './telemetry.js';
 
 /** The low-level `Server` and the high-level `McpServer` (which holds a `Server`). */
@@ -49,22 +50,35 @@ export function serverInfo(server: object): { name?: string; version?: string } 
 }
 
 /** Observes every transport the server connects to from now on. */
-export function wrapConnect(server: ServerLike, telemetry: Telemetry, options: { serviceName?: string; onInternalError?: (err: unknown) => void }): void {
+export function wrapConnect(server: ServerLike, telemetry: Telemetry, options: ObserveOptions): void {
+  // `node --import toolwatch/register` may be active too: one observer per connection.
+  (server as unknown as Record<symbol, unknown>)[INSTRUMENTED] = true;
   const connect = server.connect.bind(server);
   server.connect = async (transport: Transport) => {
-    // Protocol.connect sets its handlers on the transport and then starts it: observing
-    // inside start() puts the observer over the SDK's handlers before the first message.
-    const start = transport.start.bind(transport);
-    transport.start = async () => {
-      try {
-        const info = serverInfo(server);
-        observeTransport(transport, telemetry.observerSettings(options.serviceName ?? info.name ?? 'mcp-server', info.version));
-      } catch (err) {
-        options.onInternalError?.(err);
-      }
-      transport.start = start;
-      return start();
-    };
+    observeWhenStarted(server, transport, telemetry, options);
     return connect(transport);
+  };
+}
+
+export interface ObserveOptions {
+  serviceName?: string;
+  onInternalError?: (err: unknown) => void;
+}
+
+/**
+ * Protocol.connect sets its handlers on the transport and then starts it: observing inside
+ * start() puts the observer over the SDK's handlers before the first message arrives.
+ */
+export function observeWhenStarted(server: object, transport: Transport, telemetry: Telemetry, options: ObserveOptions): void {
+  const start = transport.start.bind(transport);
+  transport.start = async () => {
+    try {
+      const info = serverInfo(server);
+      observeTransport(transport, telemetry.observerSettings(options.serviceName ?? info.name ?? 'mcp-server', info.version));
+    } catch (err) {
+      options.onInternalError?.(err);
+    }
+    transport.start = start;
+    return start();
   };
 }

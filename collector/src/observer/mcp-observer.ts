@@ -27,6 +27,7 @@ export interface Redaction {
 /** Opt-in, per tool: redacted arguments and results on the span, as the conventions'
  * `gen_ai.tool.call.arguments` / `.result`. Off for every tool by default. */
 export interface CapturePolicy {
+  /** Tool name (or `*` for every tool) → what to capture. */
   tools: Record<string, { arguments?: boolean; result?: boolean }>;
   maxChars: number;
 }
@@ -241,7 +242,7 @@ export class McpObserver {
 
   private capture(out: Attributes, entry: Pending, result: Json | undefined, redaction: Redaction): void {
     const policy = this.settings.capture;
-    const tool = policy?.tools[String(entry.params?.name ?? '')];
+    const tool = policy && (policy.tools[String(entry.params?.name ?? '')] ?? policy.tools['*']);
     if (!policy || !tool) return;
     const preview = (value: unknown) => {
       const redacted = redaction.redactValue(value);

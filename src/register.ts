@@ -1,0 +1,2 @@
+// `node --import toolwatch/register server.js`: instrument an unmodified MCP server.
+import '@toolwatch/collector/register';
