@@ -212,6 +212,20 @@ describe('scanValue and redactValue', () => {
     expect(scanValue({ items }).findings).toEqual({ 'github-token': 1 });
   });
 
+  it('base64 past the budget is cut, never passed on undecoded', () => {
+    const file = `GITHUB_TOKEN=${GHP}\n${'filler line\n'.repeat(200)}`;
+    const blob = Buffer.from(file).toString('base64'); // about 3.3 KB
+    const cutRaw = redactValue({ file: blob }, { maxBytes: 2048 });
+    expect(cutRaw).toEqual({ value: { file: '[TRUNCATED]' }, findings: {}, truncated: true });
+    // The encoded form fits, its decoded text does not: the head is decoded, redacted, re-encoded.
+    const cutDecoded = redactValue({ file: blob }, { maxBytes: blob.length + 1200 });
+    expect(cutDecoded.truncated).toBe(true);
+    expect(cutDecoded.findings).toEqual({ 'github-token': 1 });
+    const decoded = Buffer.from((cutDecoded.value as { file: string }).file, 'base64').toString();
+    expect(decoded.startsWith('GITHUB_TOKEN=[REDACTED:github-token]\nfiller line')).toBe(true);
+    expect(decoded.endsWith('[TRUNCATED]')).toBe(true);
+  });
+
   it('a string cut by the budget keeps no half of a token', () => {
     const out = redactValue({ a: 'x'.repeat(40), b: `token ${GHP}` }, { maxBytes: 40 + 1 + 1 + 1 + 'token '.length + 10 });
     expect(out.truncated).toBe(true);

@@ -18,6 +18,13 @@ const SHAPE = /^(data:[\w.+-]{1,64}\/[\w.+-]{1,64}(?:;[\w-]{1,32}=[\w.-]{1,64}){
 const MIN_LENGTH = 16;
 const HEX_OR_UUID = /^[0-9a-fA-F-]+$/;
 
+/** Length of the `data:…;base64,` header if `s` is base64-shaped, else -1. */
+export function base64Shape(s: string): number {
+  if (s.length < MIN_LENGTH) return -1;
+  const m = SHAPE.exec(s);
+  return m === null || HEX_OR_UUID.test(s) ? -1 : (m[1]?.length ?? 0);
+}
+
 /** The decoded text of a base64 string, if it is one and decodes to text; at most
  * `maxChars` of the encoded form are decoded. */
 export function decodeBase64Text(s: string, maxChars: number): Base64Text | undefined {

@@ -83,8 +83,12 @@ function matchInternationalPhone(text: string, at: number): Span | null {
 
 // (415) 555-0132, 415-555-0132, 415.555.0132, 415 555 0132, with an optional 1- in front.
 const NANP = new RegExp(String.raw`${NOT_AFTER('+.\\/-')}(?:\([2-9]\d\d\) ?|[2-9]\d\d[-. ])[2-9]\d\d[-. ]\d{4}(?![\w-]|[.\/]\d)`, 'y');
-// 020 7946 0958, 06 12 34 56 78, 030 12345678, 0171-1234567: a trunk 0, then groups.
-const TRUNK = new RegExp(String.raw`${NOT_AFTER('+.\\/:-')}0[1-9]\d{0,4}(?:[ -]\d{2,8}){1,4}(?![\w-]|[.\/:]\d)`, 'y');
+// 020 7946 0958, 06 12 34 56 78, 030 12345678, 0171-1234567: a trunk 0, then groups. Not
+// inside a byte dump (`<Buffer 3f 01 00 00 00 50>`): no digit pair right before or after.
+const TRUNK = new RegExp(
+  String.raw`${NOT_AFTER('+.\\/:-')}(?<![0-9][0-9a-fA-F] |[0-9a-fA-F][0-9] )0[1-9]\d{0,4}(?:[ -]\d{2,8}){1,4}(?![\w-]|[.\/:]\d| [0-9a-fA-F]{2}\b)`,
+  'y',
+);
 
 function matchNationalPhone(text: string, at: number): Span | null {
   const c = text.charCodeAt(at);

@@ -24,7 +24,7 @@ export const PASSWORD_NAME_WORDS: readonly string[] = ['password', 'passwd', 'pa
 // What follows the word when the value is about the secret, not the secret:
 // token_endpoint, secret_name, password_hint, max_tokens_count, api_key_id.
 const NOT_A_VALUE_SUFFIX =
-  /(?:url|uri|endpoint|path|file|filename|name|type|types|id|ids|arn|count|length|len|size|limit|min|max|ttl|expiry|expires|expires_?at|expires_?in|header|field|param|prefix|hint|label|format|kind|mode|version|usage|policy|prompt|reset|changed|updated|required|strength|rules|less|location|store|manager|ref)$/;
+  /(?:url|uri|endpoint|path|file|filename|name|type|types|id|ids|arn|count|length|len|size|limit|min|max|ttl|expiry|expires|expires_?at|expires_?in|header|field|param|prefix|hint|label|format|kind|mode|version|usage|policy|prompt|reset|changed|updated|required|strength|rules|less|location|store|manager|ref|message|msg|text|description|error|title|help)$/;
 
 /** Headers whose whole value is a credential. */
 const HEADER_NAMES = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-auth-token']);
@@ -72,8 +72,14 @@ const PASSWORD_PLACEHOLDERS = new Set([
 ]);
 
 const URL_OR_PATH = /^(?:[a-z][a-z0-9+.-]*:\/\/|\/|\.\.?\/|~\/)/i;
-// user.password, config.get, self.secret: code, not a value.
+// user.password, config.get, self.secret: code, not a value; so is a type annotation
+// (`password: Uint8Array`).
 const DOTTED_IDENTIFIER = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/;
+// A bare value that starts like a property access (`result.groups?.password`) is code.
+const CODE_EXPRESSION = /^[A-Za-z_$][\w$]*(?:\?\.|!\.|\.)[A-Za-z_$]/;
+// "[A-Za-z0-9._~+/-]+=*", "\\d{4}": a pattern, not a value.
+const REGEX_SOURCE = /\[[^\]]*-[^\]]*\][*+?{]|\\[dwsbDWSB]/;
+const TYPE_NAME = /^(?:Big)?(?:Uint|Int|Float)(?:8|16|32|64)(?:Clamped)?Array$/;
 
 /**
  * Whether the value assigned to a secret-ish name is itself a secret. Entropy floors:
@@ -84,14 +90,25 @@ const DOTTED_IDENTIFIER = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/;
 export function isSecretValue(rule: NamedRule, value: string, quoted: boolean): boolean {
   const v = value.trim();
   if (!quoted && !hasDigit(v) && !/[!@#%^&*~?+]/.test(v)) return false;
-  if (isTemplate(v) || URL_OR_PATH.test(v) || DOTTED_IDENTIFIER.test(v)) return false;
-  if (rule === 'http-auth-header') return v.length >= 8 && shannonEntropy(v) >= 3;
+  if (isTemplate(v) || URL_OR_PATH.test(v) || DOTTED_IDENTIFIER.test(v) || TYPE_NAME.test(v) || REGEX_SOURCE.test(v)) return false;
+  if (!quoted && CODE_EXPRESSION.test(v)) return false;
+  if (rule === 'http-auth-header') return isCredential(v);
   if (rule === 'password-assignment') {
     if (v.length < 6 || v.length > 256) return false;
     if (PASSWORD_PLACEHOLDERS.has(v.toLowerCase())) return false;
     return shannonEntropy(v) >= 2.5;
   }
   if (v.length < 12 || v.length > 4096 || /\s/.test(v)) return false;
-  if (charClasses(v) < 2) return false;
+  // A word like "Unauthorized" has twelve distinct letters; a token that short has a digit.
+  if (charClasses(v) < 2 || (v.length < 32 && !hasDigit(v))) return false;
   return shannonEntropy(v) >= 3.5;
+}
+
+/** An Authorization header's credential (after any scheme word): random enough, and not
+ * the name of a variable that holds one (`Authorization: this.authHeader`). */
+export function isCredential(value: string): boolean {
+  const v = value.trim();
+  if (v.length < 8 || isTemplate(v) || DOTTED_IDENTIFIER.test(v) || CODE_EXPRESSION.test(v)) return false;
+  if (!hasDigit(v) && !/[+/=]/.test(v) && v.length < 32) return false;
+  return shannonEntropy(v) >= 3;
 }

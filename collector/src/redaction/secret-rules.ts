@@ -1,6 +1,6 @@
 import { hasDigit, isTemplate, shannonEntropy } from './entropy.js';
 import { sticky, type Detector, type Rule, type Span } from './rule.js';
-import { isSecretValue, PASSWORD_NAME_WORDS, SECRET_NAME_WORDS, suffixDisqualifies, type NamedRule } from './secret-names.js';
+import { isCredential, isSecretValue, PASSWORD_NAME_WORDS, SECRET_NAME_WORDS, suffixDisqualifies, type NamedRule } from './secret-names.js';
 
 /**
  * Credentials. Each pattern is anchored at its keyword and bounded, so no input makes a
@@ -189,8 +189,8 @@ export const SECRET_RULES: readonly Rule[] = [
       {
         keywords: ['authorization'],
         match: sticky(
-          String.raw`authorization${ASSIGN}(?:\\?["'])?(?:(?:basic|bearer|token|digest|apikey|sso-key|negotiate)[ \t]+)?([A-Za-z0-9._~+\/=:,-]{8,4096})`,
-          { flags: 'i', group: 1, check: (v) => !isTemplate(v) && shannonEntropy(v) >= 3 },
+          String.raw`authorization${ASSIGN}(?:\\?["'])?(?:[a-z][a-z0-9_-]{0,30}[ \t]+)?([A-Za-z0-9._~+\/=:,-]{8,4096})`,
+          { flags: 'i', group: 1, check: isCredential },
         ),
       },
       {

@@ -1,5 +1,5 @@
 import type { FindingCounts, RedactedValue, RedactionFinding, RedactionOptions, ValueScan } from './api.js';
-import { decodeBase64Text, encodeLike, type Base64Text } from './base64.js';
+import { base64Shape, decodeBase64Text, encodeLike, type Base64Text } from './base64.js';
 import { countFindings, detect, resolve, type RawFinding } from './engine.js';
 import { maxBytesOf, safeCut, TRUNCATED, utf8Length, utf8Prefix } from './limits.js';
 import { RULES_BY_ID } from './rules.js';
@@ -44,6 +44,9 @@ interface StringNode {
   t: 'str';
   seg: Segment;
   b64?: { inner: StringNode; info: Base64Text };
+  /** Base64 cut by the budget before it could be decoded: its head may encode a secret,
+   * so only its data: header survives. */
+  undecoded?: number;
 }
 
 const CUT: Node = { t: 'cut' };
@@ -142,7 +145,11 @@ class Walk {
 
   private string(s: string, keyRule: NamedRule | undefined, nesting: number): StringNode {
     const seg = this.segment(s, keyRule);
-    if (seg.partial || nesting >= MAX_BASE64_NESTING) return { t: 'str', seg };
+    if (seg.partial) {
+      const header = base64Shape(seg.text);
+      return header >= 0 ? { t: 'str', seg, undecoded: header } : { t: 'str', seg };
+    }
+    if (nesting >= MAX_BASE64_NESTING) return { t: 'str', seg };
     const info = decodeBase64Text(s, Math.floor((this.budget * 4) / 3));
     if (!info) return { t: 'str', seg };
     const inner = this.string(info.decoded, undefined, nesting + 1);
@@ -260,6 +267,7 @@ function emit(node: Node): unknown {
 
 function emitString(node: StringNode): string {
   const { seg, b64 } = node;
+  if (node.undecoded !== undefined) return seg.text.slice(0, node.undecoded) + TRUNCATED;
   if (!b64 || !changed(b64.inner)) return seg.findings.length > 0 || seg.partial ? redactSegment(seg) : seg.text;
   // A secret in the encoded form and in the decoded one: nothing of it can stay.
   if (seg.findings.length > 0) return placeholder(seg.findings[0]?.rule ?? 'base64');
