@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { describeRules, ibanValid, luhnValid, redactText, redactValue, RULES, scanText, scanValue, shannonEntropy } from '../src/redaction/index.js';
+import { ibanValid, luhnValid } from '../src/redaction/checksums.js';
+import { shannonEntropy } from '../src/redaction/entropy.js';
+import { describeRules, redactText, redactValue, RULES, scanText, scanValue } from '../src/redaction/index.js';
 import * as fake from './redaction-fakes.js';
 
 const r = fake.rng(99);
