@@ -54,6 +54,11 @@ export function startStdioProxy(options: StdioProxyOptions): StdioProxy {
     });
     child.once('close', (code, signal) => {
       guard(() => observer.closed());
+      // Nobody is left to read what the client sends: stop reading, or an open stdin
+      // keeps the proxy alive after its server is gone.
+      input.removeAllListeners('data');
+      input.pause();
+      if (input === process.stdin) process.stdin.destroy();
       resolve(code ?? 128 + (SIGNALS[signal ?? ''] ?? 0));
     });
   });
