@@ -228,6 +228,12 @@ describe('scanValue and redactValue', () => {
     expect(decoded.endsWith('[TRUNCATED]')).toBe(true);
   });
 
+  it('a value under a secret name that the budget cuts is withheld whole', () => {
+    const out = redactValue({ note: 'n'.repeat(20), password: 'correct horse battery staple '.repeat(4) }, { maxBytes: 60 });
+    expect(out.value).toEqual({ note: 'n'.repeat(20), password: '[REDACTED:password-assignment][TRUNCATED]' });
+    expect(out.truncated).toBe(true);
+  });
+
   it('a string cut by the budget keeps no half of a token', () => {
     const out = redactValue({ a: 'x'.repeat(40), b: `token ${GHP}` }, { maxBytes: 40 + 1 + 1 + 1 + 'token '.length + 10 });
     expect(out.truncated).toBe(true);

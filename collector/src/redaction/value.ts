@@ -86,7 +86,9 @@ class Walk {
       this.truncated = true;
       this.budget = 0;
     } else this.budget -= bytes;
-    const keyedSecret = keyRule !== undefined && !partial && isSecretValue(keyRule, s, true);
+    // Under a secret's name, a value the budget cut is withheld whole: its head alone
+    // could be most of a passphrase.
+    const keyedSecret = keyRule !== undefined && (partial ? text.length > 0 : isSecretValue(keyRule, s, true));
     const seg: Segment = { text, at: -1, partial, findings: [] };
     if (text.length >= MIN_SCAN || keyedSecret) {
       seg.at = this.length;
