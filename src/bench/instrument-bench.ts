@@ -11,8 +11,21 @@ import { z } from 'zod';
  * a shared machine falls on every variant alike.
  */
 
-const ARGS = { query: 'q'.repeat(900), filters: { region: 'eu-west-1', limit: 50, tags: ['a', 'b', 'c'] } };
-const RESULT_TEXT = 'r'.repeat(8 * 1024 - 40);
+const WORDS = 'the deploy runbook says to check the dashboard then logs escalate after 15 minutes on call rotation pager service latency p99 region eu-west-1 customer ticket #4521 refund policy'.split(' ');
+/** Prose-like text of about `bytes` bytes: a search hit or a file, as tools return. A run
+ * of one repeated letter would look like base64 to a scanner, and cost it unfairly. */
+function prose(bytes: number, seed: number): string {
+  const out: string[] = [];
+  let length = 0;
+  for (let i = 0; length < bytes; i++) {
+    const word = WORDS[(i * 7 + seed) % WORDS.length]!;
+    out.push(i % 17 === 16 ? `${word}.\n` : word);
+    length += word.length + 1;
+  }
+  return out.join(' ').slice(0, bytes);
+}
+const ARGS = { query: prose(900, 1), filters: { region: 'eu-west-1', limit: 50, tags: ['billing', 'refunds', 'eu'] } };
+const RESULT_TEXT = prose(8 * 1024 - 40, 3);
 
 /** Span records counted and dropped: the bench measures the server's side, not Kafka. */
 class CountingTransport implements RecordTransport {
