@@ -34,18 +34,18 @@ function matchEmail(text: string, at: number): Span | null {
   if (text.charCodeAt(start - 1) === 92 && text.charCodeAt(start - 2) !== 92 && start < at && /[nrt]/.test(text[start] ?? '')) start++;
   while (start < at && !isAlnum(text.charCodeAt(start))) start++;
   if (start === at) return null;
-  // scheme://user@host is a URL's user name.
-  if (text.startsWith('://', start - 3)) return null;
-  // postgres://user:pass@host is a URL's password, for the connection-string rule.
-  if (text.charCodeAt(start - 1) === 58) {
-    const scheme = text.lastIndexOf('://', start);
-    if (scheme >= 0 && start - scheme < 140 && !/\s/.test(text.slice(scheme, start))) return null;
-  }
   DOMAIN.lastIndex = at + 1;
   const m = DOMAIN.exec(text);
   if (m === null) return null;
   if (FILE_TLDS.has((m[1] ?? '').toLowerCase()) || /^\d+x\./i.test(m[0])) return null;
-  return { start, end: DOMAIN.lastIndex };
+  const end = DOMAIN.lastIndex;
+  // scheme://user:pass@host and ssh://git@host: the authority of a URL, not an address
+  // (its password is the connection-string rule's). Checked last, and only a bounded way
+  // back: a lastIndexOf over the whole text per `@` would make `a@a@a@…` quadratic.
+  const before = text.slice(Math.max(0, at - 300), at);
+  const scheme = before.lastIndexOf('://');
+  if (scheme >= 0 && !/[\s\/"'<>]/.test(before.slice(scheme + 3))) return null;
+  return { start, end };
 }
 
 // ── phone numbers ───────────────────────────────────────────────────────────────────────

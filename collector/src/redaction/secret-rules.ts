@@ -79,9 +79,9 @@ const JWT = sticky(String.raw`${startExcept('-')}eyJ[A-Za-z0-9_-]{6,4096}\.[A-Za
   },
 });
 
-// scheme://user:password@host. The password may hold an unencoded `@`: greedy up to the
-// last `@` that a host follows.
-const USERINFO = /:\/\/([^\s:@\/"'<>\\\x00]{0,128}):([^\s\/?#"'<>\\\x00]{1,256})@(?=[A-Za-z0-9[])/dy;
+// scheme://user:password@host. The password may hold an unencoded `@`, `?` or `#`: greedy
+// up to the last `@` that a host follows (before any `/`), so a doubt redacts too much.
+const USERINFO = /:\/\/([^\s:@\/"'<>\\\x00]{0,128}):([^\s\/"'<>\\\x00]{1,256})@(?=[A-Za-z0-9[])/dy;
 
 function matchUrlPassword(text: string, at: number): Span | null {
   USERINFO.lastIndex = at;
@@ -133,7 +133,7 @@ export const SECRET_RULES: readonly Rule[] = [
     String.raw`${startExcept('-')}gl(?:pat|dt|rt|ptt|ft|soat|oas|cbt|imt|agent)-[A-Za-z0-9_.-]{20,300}`),
   vendor('slack-token', 'Slack token: xoxb-, xoxp-, xoxa-, xoxo-, xoxr-, xoxs-, xoxe-, xapp-',
     ['xoxa-', 'xoxb-', 'xoxp-', 'xoxo-', 'xoxr-', 'xoxs-', 'xoxe-', 'xoxe.', 'xapp-'],
-    String.raw`${startExcept('-')}(?:xox[abposre](?:\.xox[a-z])?|xapp)-[A-Za-z0-9-]{10,250}`),
+    String.raw`${startExcept('-')}(?:xox[abposre](?:\.xox[a-z])?|xapp)-(?:[A-Za-z0-9]{1,64}(?:-[A-Za-z0-9]{1,64}){1,8}|[A-Za-z0-9]{10,250})`),
   vendor('slack-webhook-url', 'Slack incoming webhook, workflow or trigger URL', ['hooks.slack.com'],
     String.raw`hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9_\/+-]{16,300}`),
   vendor('anthropic-api-key', 'Anthropic API or admin key (sk-ant-…)', ['sk-ant-'],
