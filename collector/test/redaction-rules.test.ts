@@ -20,7 +20,7 @@ describe('rules: what each one takes and what it leaves', () => {
     ['aws-secret-access-key', [`aws_secret_access_key=${fake.token(r, 40, fake.B64)}`, `"SecretAccessKey": "${fake.token(r, 40, fake.B64)}"`], ['aws_secret_access_key=' + 'x'.repeat(40)]],
     ['github-token', [GHP, `token ${`github_pat_${fake.token(r, 22)}_${fake.token(r, 59)}`}`], ['ghp_short', `xghp_${fake.token(r, 36)}`]],
     ['gitlab-token', [`glpat-${fake.token(r, 20)}`], ['glpat-short']],
-    ['slack-token', [`xoxb-123456789012-1234567890123-${fake.token(r, 24)}`], ['xoxb-']],
+    ['slack-token', [`xoxb-123456789012-1234567890123-${fake.token(r, 24)}`, 'xoxp-1234-5678-abcd'], ['xoxb-', 'xoxb-abc']],
     ['slack-webhook-url', [`https://hooks.slack.com/services/T0123ABCD/B0123ABCDEF/${fake.token(r, 24)}`], ['https://hooks.slack.com/help']],
     ['openai-api-key', [`sk-proj-${fake.token(r, 60)}`, `sk-${fake.token(r, 20)}T3BlbkFJ${fake.token(r, 20)}`], ['sk-learn-preprocessing-pipeline', 'task-sk-']],
     ['anthropic-api-key', [`sk-ant-api03-${fake.token(r, 93)}AA`], ['sk-ant-']],
@@ -29,11 +29,11 @@ describe('rules: what each one takes and what it leaves', () => {
     ['npm-token', [`npm_${fake.token(r, 36)}`, `//registry.npmjs.org/:_authToken=${fake.token(r, 36)}`], ['//registry.npmjs.org/:_authToken=${NPM_TOKEN}']],
     ['private-key', [PEM, JSON.stringify({ private_key: PEM }), PEM.slice(0, 300)], ['-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----', '-----BEGIN PUBLIC KEY-----']],
     ['jwt', [JWT, `id_token=${JWT}`], ['eyJub3QiOiJhIHRva2VuIn0.eyJzdWIiOiIxIn0.sig', 'eyJ.eyJ.']],
-    ['connection-string', ['postgres://app:S3cr3t-Pw@db.example.com:5432/app', 'redis://:p4ssw0rd@cache:6379', 'mysql://root:p@ss@10.0.0.1/db'], ['postgres://db.example.com:5432/app', 'postgres://u:${DB_PASS}@host/db', 'https://example.com:8443/path']],
+    ['connection-string', ['postgres://app:S3cr3t-Pw@db.example.com:5432/app', 'redis://:p4ssw0rd@cache:6379', 'mysql://root:p@ss@10.0.0.1/db', 'mongodb://u:p?ss#w0rd@db.example.com/x'], ['postgres://db.example.com:5432/app', 'postgres://u:${DB_PASS}@host/db', 'https://example.com:8443/path']],
     ['http-auth-header', ['Authorization: Basic dXNlcjpwYXNzd29yZDEyMw==', `bearer ${fake.token(r, 32)}`], ['Authorization: required', 'the bearer token is short', 'Authorization: Bearer <token>']],
     ['generic-secret', [`api_key = "${fake.token(r, 32)}"`, `{"client_secret":"${fake.token(r, 40)}"}`, `X_AUTH_TOKEN=${fake.token(r, 24)}`], ['api_key = "YOUR_API_KEY"', '"token_endpoint": "https://auth.example.com/oauth/token"', 'max_tokens: 4096', 'secret = config.secret']],
     ['password-assignment', ['password: "Passw0rd!"', 'DB_PASSWORD=Winter!odstyu', 'Server=db;Password=Tr0ub4dor&3;'], ['password: "********"', 'password=${DB_PASS}', '"password": "required"', 'password = getPassword(user)', 'Reset your password: it takes a minute']],
-    ['email', ['write to jane.doe+tag@mail.example.co.uk', '<bob@example.com>'], ['icon@2x.png', '@scope/pkg@1.2.3', 'user@localhost', 'ssh://git@github.com/org/repo']],
+    ['email', ['write to jane.doe+tag@mail.example.co.uk', '<bob@example.com>', 'see https://example.com/a then bob@example.com'], ['icon@2x.png', '@scope/pkg@1.2.3', 'user@localhost', 'ssh://git@github.com/org/repo', 'mongodb://u:p?ss#w0rd@db.example.com/x']],
     ['phone-number', ['+1 415 555 0132', '+44 20 7946 0958', '+14155550132', '(415) 555-0132', '415-555-0132', '020 7946 0958', '06 12 34 56 78'], ['2024-05-01', '10.0.0.1', 'v1.22.333', '123-45-6789', '+05:30', 'build 1234 5678']],
     ['credit-card', [VISA, fake.groupCard(fake.cardNumber(r, 'mastercard'), ' '), fake.groupCard(fake.cardNumber(r, 'amex'), '-'), `${fake.groupCard(VISA, ' ')} 12/29 123`], [VISA.slice(0, 15) + String((Number(VISA[15]) + 1) % 10), '9111111111111111', '1717171717123', `${VISA}0`]],
     ['iban', [IBAN, fake.groupIban(IBAN), fake.iban(r, 'GB'), fake.iban(r, 'FR')], [IBAN.slice(0, -1) + String((Number(IBAN.slice(-1)) + 1) % 10), 'XX12345678901234567890', 'ID12345']],
@@ -85,6 +85,12 @@ describe('scanText and redactText', () => {
       ['email', 'pii', 'bob@example.com'],
     ]);
     expect(JSON.stringify(findings)).not.toContain(GHP.slice(4, 20));
+  });
+
+  it('redacts only the password of a URL, and all of it', () => {
+    expect(redactText('mongodb://u:p?ss#w0rd@db.example.com/x and https://u:pw@h.example.com?e=a@b.com').text).toBe(
+      'mongodb://u:[REDACTED:connection-string]@db.example.com/x and https://u:[REDACTED:connection-string]@b.com',
+    );
   });
 
   it('names an overlap by its most specific rule and redacts the union once', () => {
