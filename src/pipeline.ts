@@ -1,4 +1,5 @@
-import { createInstrumentation, KafkaTransport, SpanRecordExporter, type Instrumentation, type RecordTransport } from '@toolwatch/collector';
+import { dirname, join } from 'node:path';
+import { createInstrumentation, KafkaTransport, redactValue, scanValue, SpanRecordExporter, SpoolingTransport, type Instrumentation, type RecordTransport } from '@toolwatch/collector';
 import {
   ClickHouseStore,
   createSinks,
@@ -36,8 +37,12 @@ export interface PipelineOptions {
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
   const { config, log } = options;
   const embedded = config.kafka ? undefined : new EmbeddedQueue({ log: (m) => log('warn', m) });
+  // Over Kafka, as in a server: a disk spool keeps spans while the brokers are away.
   const transport: RecordTransport = config.kafka
-    ? new KafkaTransport({ brokers: config.kafka.brokers, topic: config.kafka.topic, log: (m) => log('warn', m) })
+    ? new SpoolingTransport(new KafkaTransport({ brokers: config.kafka.brokers, topic: config.kafka.topic, log: (m) => log('warn', m) }), {
+        dir: join(dirname(config.clickhouse.dataDir), 'spool'),
+        onError: (err) => log('warn', `spool: ${(err as Error).message}`),
+      })
     : embedded!;
   const source: SpanSource = config.kafka ? new KafkaSpanSource(config.kafka, (m) => log('warn', m)) : embedded!;
 
@@ -45,6 +50,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const instrumentation = createInstrumentation({
     exporter,
     scheduledDelayMillis: 50,
+    redaction: { scanValue, redactValue },
     onInternalError: (err) => log('warn', `instrumentation: ${(err as Error).message}`),
   });
   const store = await ClickHouseStore.open(config.clickhouse);

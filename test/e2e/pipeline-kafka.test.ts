@@ -132,6 +132,11 @@ describe('instrumented server → Kafka → detector → ClickHouse → signed w
     expect(spanRecords).toHaveLength(exporter.stats.exported);
     const secretSpans = spanRecords.filter((r) => r.SpanAttributes['toolwatch.client.name'] === 'secret-handling-agent');
     expect(secretSpans.length).toBeGreaterThanOrEqual(4);
+    // The scan ran in the server's process: the spans say what was found, not what it was.
+    const findings = (tool: string, key: string) =>
+      JSON.parse(secretSpans.find((r) => r.SpanAttributes['gen_ai.tool.name'] === tool)!.SpanAttributes[key] ?? '{}') as Record<string, number>;
+    expect(findings('save_note', 'toolwatch.arguments.findings')).toMatchObject({ 'aws-access-key-id': 1 });
+    expect(findings('read_file', 'toolwatch.result.findings')).toMatchObject({ 'aws-access-key-id': 1, 'github-token': 1 });
 
     const spansTable = await store.client.query({ query: 'SELECT * FROM otel_traces', format: 'JSONEachRow' });
     const alertsTable = await store.client.query({ query: 'SELECT * FROM toolwatch_alerts', format: 'JSONEachRow' });
