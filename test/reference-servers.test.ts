@@ -64,12 +64,15 @@ describe('reference servers, unmodified, under node --import toolwatch/register'
     expect(outside.isError).toBe(true);
     const unknown = await client.callTool({ name: 'no_such_tool', arguments: {} });
     expect(unknown.isError).toBe(true);
+    const invalid = await client.callTool({ name: 'read_text_file', arguments: { path: 42 } });
+    expect(invalid.isError).toBe(true);
     await expect(client.request({ method: 'no/such-method', params: {} }, z.object({}))).rejects.toThrow();
     await close();
 
-    await waitFor(() => calls(readSpans(file)).length >= 3, 15_000, 'filesystem spans');
+    await waitFor(() => calls(readSpans(file)).length >= 4, 15_000, 'filesystem spans');
     const spans = readSpans(file);
-    expect(calls(spans)).toHaveLength(3);
+    expect(calls(spans)).toHaveLength(4);
+    expect(calls(spans)[3]!.SpanAttributes[Semconv.ERROR_TYPE]).toBe('tool_error'); // input validation
     const list = spans.find((s) => s.SpanName === 'tools/list')!;
     expect(Object.keys(JSON.parse(list.SpanAttributes[Toolwatch.TOOLS_DEFINITIONS]!)).sort()).toEqual(tools.tools.map((t) => t.name).sort());
     const [ok, denied, missing] = calls(spans);

@@ -9,6 +9,8 @@ import {
   ListToolsRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { DeferredWork, DURATION_BUCKETS, instrument, McpMetrics, McpObserver, SpanRecordExporter } from '@toolwatch/collector';
 import { Semconv, Toolwatch, type SpanRecord } from '@toolwatch/schemas';
@@ -167,6 +169,59 @@ describe('OTel MCP conventions', () => {
       expect(Object.keys(p.attributes)).not.toContain(Toolwatch.SESSION_KEY);
     }
     await meterProvider.shutdown();
+  });
+});
+
+describe('McpObserver client identity and context', () => {
+  const setup = () => {
+    const spans = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
+    const observer = new McpObserver(
+      { tracer: provider.getTracer('t'), metrics: new McpMetrics(), deferred: new DeferredWork(), requestTimeoutMs: 60_000, ignoreMethods: new Set() },
+      { network: { 'network.transport': 'tcp', 'network.protocol.name': 'http' }, sessionId: () => 'sess-9' },
+    );
+    return { spans, provider, observer };
+  };
+
+  it('records the OAuth client id, the original client address and the user agent', async () => {
+    const { spans, observer } = setup();
+    observer.received(
+      { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+      {
+        authInfo: { token: 'secret-bearer-token', clientId: 'agent-portal', scopes: ['mcp'] },
+        requestInfo: { headers: { 'x-forwarded-for': '203.0.113.7, 10.0.0.2', 'user-agent': 'claude-code/2.1' } },
+      },
+    );
+    observer.sent({ jsonrpc: '2.0', id: 1, result: { tools: [] } });
+    await new Promise((r) => setImmediate(r));
+    const [span] = spans.getFinishedSpans();
+    expect(span!.attributes).toMatchObject({
+      [Toolwatch.CLIENT_ID]: 'agent-portal',
+      [Semconv.CLIENT_ADDRESS]: '203.0.113.7',
+      'user_agent.original': 'claude-code/2.1',
+      [Semconv.MCP_SESSION_ID]: 'sess-9',
+    });
+    expect(JSON.stringify(span!.attributes)).not.toContain('secret-bearer-token');
+    observer.closed();
+  });
+
+  it('links the ambient span (an HTTP server span) instead of parenting under it', async () => {
+    const manager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(manager);
+    try {
+      const { spans, provider, observer } = setup();
+      const http = provider.getTracer('http').startSpan('POST /mcp');
+      context.with(trace.setSpan(context.active(), http), () => observer.received({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+      http.end();
+      await new Promise((r) => setImmediate(r));
+      const mcp = spans.getFinishedSpans().find((s) => s.name === 'notifications/initialized')!;
+      expect(mcp.parentSpanContext?.spanId).toBeUndefined();
+      expect(mcp.spanContext().traceId).not.toBe(http.spanContext().traceId);
+      expect(mcp.links.map((l) => l.context.spanId)).toEqual([http.spanContext().spanId]);
+      observer.closed();
+    } finally {
+      context.disable();
+    }
   });
 });
 
