@@ -28,3 +28,4 @@ export { ExporterConfigError } from './exporters/config-error.js';
 export * from './otlp-receiver/index.js';
 export { proxyCommand, PROXY_HELP, serviceNameFromCommand } from './proxy/proxy-command.js';
 export { registerSettingsFromEnv, REGISTER_VARIABLES, type RegisterSettings } from './register/env-settings.js';
+export { clientAddress, CLIENT_ADDRESS_HEADER } from './client-address.js';

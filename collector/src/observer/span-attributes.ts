@@ -1,6 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { Semconv, Toolwatch } from '@toolwatch/schemas';
 import type { MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import { CLIENT_ADDRESS_HEADER } from '../client-address.js';
 import { bounded, canonicalHash } from '../summarize.js';
 
 export type Json = Record<string, unknown>;
@@ -55,8 +56,15 @@ export function requestOriginAttributes(extra: MessageExtraInfo | undefined): At
     const v = headers[name];
     return Array.isArray(v) ? v[0] : v;
   };
+  // The original client behind proxies first (the conventions' client.address), else the
+  // socket peer that the clientAddress() middleware recorded.
   const forwarded = header('x-forwarded-for')?.split(',')[0]?.trim() || header('x-real-ip')?.trim();
-  if (forwarded && /^[0-9a-fA-F:.]{2,45}$/.test(forwarded)) out[Semconv.CLIENT_ADDRESS] = forwarded;
+  const [socketAddress, socketPort] = (header(CLIENT_ADDRESS_HEADER) ?? '').split(' ');
+  const address = forwarded || socketAddress;
+  if (address && /^[0-9a-fA-F:.]{2,45}$/.test(address)) {
+    out[Semconv.CLIENT_ADDRESS] = address;
+    if (!forwarded && socketPort && /^\d{1,5}$/.test(socketPort)) out[Semconv.CLIENT_PORT] = Number(socketPort);
+  }
   const agent = header('user-agent');
   if (agent) out['user_agent.original'] = bounded(agent, 256);
   return out;
