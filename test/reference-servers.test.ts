@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Semconv, SpanRecord, Toolwatch } from '@toolwatch/schemas';
@@ -159,6 +160,39 @@ describe('reference servers, unmodified, under node --import toolwatch/register'
           [Toolwatch.CLIENT_NAME]: 'http-test',
         });
       }
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
+
+describe('server-everything over the HTTP+SSE transport (protocol 2024-11-05)', () => {
+  it('spans carry the SSE session id and http', async () => {
+    const file = join(dir, 'everything-sse.jsonl');
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', REGISTER, serverBin('server-everything'), 'sse'], {
+      env: env(file, { PORT: String(port) }),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    try {
+      await waitFor(() => stderr.includes('running on port'), 15_000, 'server-everything (sse) to listen');
+      const client = new Client({ name: 'sse-test', version: '1.0.0' });
+      const transport = new SSEClientTransport(new URL(`http://127.0.0.1:${port}/sse`));
+      await client.connect(transport);
+      await client.callTool({ name: 'echo', arguments: { message: 'over sse' } });
+      await client.close();
+      await waitFor(() => calls(readSpans(file)).length >= 1, 15_000, 'sse spans');
+      const [echo] = calls(readSpans(file));
+      expect(echo!.SpanAttributes).toMatchObject({
+        [Semconv.GEN_AI_TOOL_NAME]: 'echo',
+        [Semconv.NETWORK_TRANSPORT]: 'tcp',
+        [Semconv.NETWORK_PROTOCOL_NAME]: 'http',
+        [Toolwatch.SESSION_KEY_SOURCE]: 'mcp-session-id',
+        [Toolwatch.CLIENT_NAME]: 'sse-test',
+      });
+      expect(echo!.SpanAttributes[Semconv.MCP_SESSION_ID]).toMatch(/^[0-9a-f-]{36}$/);
     } finally {
       child.kill('SIGTERM');
     }
