@@ -51,7 +51,7 @@ describe('rules: what each one takes and what it leaves', () => {
     expect(new Set(described.map((d) => d.id)).size).toBe(RULES.length);
     for (const d of described) {
       expect(d.id).toMatch(/^[a-z0-9-]+$/);
-      expect(['secret', 'pii']).toContain(d.kind);
+      expect(['secret', 'pii', 'path']).toContain(d.kind);
       expect(d.description.length).toBeGreaterThan(10);
       expect(d.keywords.length).toBeGreaterThan(0);
     }
@@ -169,7 +169,7 @@ describe('scanValue and redactValue', () => {
   });
 
   it('decodes base64 (plain, url-safe, data: URI, twice-encoded) and re-encodes it redacted', () => {
-    const file = `# .env\nGITHUB_TOKEN=${GHP}\nLOG_LEVEL=info\n`;
+    const file = `# settings\nGITHUB_TOKEN=${GHP}\nLOG_LEVEL=info\n`;
     const plain = Buffer.from(file).toString('base64');
     const urlSafe = Buffer.from(file + '??>>').toString('base64url');
     const dataUri = `data:text/plain;base64,${plain}`;

@@ -4,7 +4,8 @@
  * Findings name a rule and a position, never the value.
  */
 
-export type FindingKind = 'secret' | 'pii';
+/** `path`: a reference to a file that holds credentials (`.env`, `id_rsa`), not a secret itself. */
+export type FindingKind = 'secret' | 'pii' | 'path';
 
 export interface RedactionFinding {
   /** Stable rule id, e.g. `aws-access-key-id`, `github-token`, `credit-card`. */

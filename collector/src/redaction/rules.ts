@@ -1,9 +1,10 @@
+import { PATH_RULES } from './path-rules.js';
 import { PII_RULES } from './pii-rules.js';
 import type { Rule } from './rule.js';
 import { SECRET_RULES } from './secret-rules.js';
 
 /** Every rule, secrets first. Ids are stable: spans and alerts carry them. */
-export const RULES: readonly Rule[] = [...SECRET_RULES, ...PII_RULES];
+export const RULES: readonly Rule[] = [...SECRET_RULES, ...PII_RULES, ...PATH_RULES];
 
 export const RULES_BY_ID: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r.id, r]));
 
