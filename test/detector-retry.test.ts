@@ -8,7 +8,7 @@ import { EmbeddedQueue } from '../src/embedded-queue.js';
 import { spanRecord } from './support/span-factory.js';
 
 describe('detector when ClickHouse fails a write', () => {
-  const config = parseDetectorConfig({ clickhouse: { dataDir: mkdtempSync(join(tmpdir(), 'tw-retry-')) } });
+  const config = parseDetectorConfig({ clickhouse: { dataDir: mkdtempSync(join(tmpdir(), 'tw-retry-')) }, rules: { egress: { maxSessionBytes: 1_000_000 } } });
   let store: ClickHouseStore;
   afterAll(async () => store?.close());
 

@@ -4,21 +4,68 @@ import { z } from 'zod';
 
 /** The detector's configuration: every key has a default, and an unknown key (a typo) is
  * an error that names it, not a setting silently ignored. */
+const Baseline = z
+  .object({
+    /** Observations before a baseline may judge: no alerts while it learns. */
+    warmUp: z.number().int().positive().default(30),
+    /** Half-life of what a baseline remembers, in observations. */
+    halfLife: z.number().positive().default(200),
+    maxKeys: z.number().int().positive().default(50_000),
+    /** Floor of the learned spread on the log scale (0.35 ≈ ±40%). */
+    minLogSpread: z.number().positive().default(0.35),
+  })
+  .strict()
+  .prefault({});
+
 export const RulesConfig = z
   .object({
-    sessionRate: z
-      .object({ windowMs: z.number().int().positive().default(60_000), maxCalls: z.number().int().positive().default(30) })
+    rate: z
+      .object({
+        windowMs: z.number().int().positive().default(60_000),
+        maxCalls: z.number().int().positive().default(120),
+        burst: z
+          .object({
+            calls: z.number().int().min(2).default(4),
+            zThreshold: z.number().positive().default(3.5),
+            maxMeanGapMs: z.number().nonnegative().default(1_000),
+          })
+          .strict()
+          .prefault({}),
+        identical: z
+          .object({
+            windowMs: z.number().int().positive().default(300_000),
+            hardLimit: z.number().int().min(2).default(10),
+            minRepeats: z.number().int().min(2).default(3),
+            factor: z.number().positive().default(2),
+          })
+          .strict()
+          .prefault({}),
+        baseline: Baseline,
+      })
       .strict()
       .prefault({}),
-    unadvertisedTool: z
+    novelty: z
       .object({ allowlist: z.record(z.string(), z.array(z.string())).default({}) })
       .strict()
       .prefault({}),
-    sessionEgress: z
-      .object({ maxSessionBytes: z.number().int().positive().default(1_048_576) })
+    egress: z
+      .object({
+        maxSessionBytes: z.number().int().positive().default(10 * 1_048_576),
+        session: z
+          .object({ zThreshold: z.number().positive().default(3), minBytes: z.number().int().nonnegative().default(1_048_576) })
+          .strict()
+          .prefault({}),
+        call: z
+          .object({ zThreshold: z.number().positive().default(4), minBytes: z.number().int().nonnegative().default(1_048_576) })
+          .strict()
+          .prefault({}),
+        maxPiiItems: z.number().int().positive().default(100),
+        baseline: Baseline,
+      })
       .strict()
       .prefault({}),
-    /** Sessions idle this long are forgotten, so memory stays bounded. */
+    /** Sessions idle this long (event time) end: what they taught is learned, and they are
+     * forgotten, so memory stays bounded. */
     sessionIdleMs: z.number().int().positive().default(30 * 60_000),
   })
   .strict();

@@ -1,11 +1,13 @@
 export { DetectorConfig, RulesConfig, ConfigError, parseDetectorConfig, loadDetectorConfig, type DetectorConfigInput } from './config.js';
-export { DetectionEngine, defaultScorers } from './engine.js';
+export { DetectionEngine, defaultScorers, type EngineSnapshot } from './engine.js';
 export { DetectorService, type DetectorServiceOptions, type DetectorStats, type Logger, type LogLevel } from './detector-service.js';
-export { observe, SessionState, type ObservedSpan } from './session.js';
+export { observe, SessionState, type ObservedSpan, type SessionSnapshot } from './session.js';
 export type { Scorer, Finding } from './scorers/scorer.js';
-export { SessionRateScorer } from './scorers/session-rate.js';
-export { UnadvertisedToolScorer } from './scorers/unadvertised-tool.js';
-export { SessionEgressScorer } from './scorers/session-egress.js';
+export { RateScorer, type RateConfig } from './scorers/rate.js';
+export { NoveltyScorer, type NoveltyConfig } from './scorers/novelty.js';
+export { EgressScorer, type EgressConfig } from './scorers/egress.js';
+export { formatBytes } from './scorers/format.js';
+export { BaselineTable, type BaselineOptions, type Judgement } from './baselines/baseline-table.js';
 export { type AlertSink, DeliveryError, httpDeliveryError, safeOrigin } from './sinks/alert-sink.js';
 export { DeliveryQueue, type DeliveryOptions, type DeliveryStats } from './sinks/delivery-queue.js';
 export { StandardWebhookSink, ALERT_EVENT_TYPE, type StandardWebhookOptions } from './sinks/standard-webhook.js';

@@ -26,8 +26,21 @@ export function observe(record: SpanRecord): ObservedSpan {
   };
 }
 
+export interface SessionSnapshot {
+  key: string;
+  service: string;
+  clientName: string;
+  clientVersion: string;
+  firstNs: string;
+  lastNs: string;
+  lastMs: number;
+  spans: number;
+  recentSpanIds: string[];
+  slots: Record<string, unknown>;
+}
+
 /** What the detector knows of one session. Scorers keep their own per-session state in
- * slots, so adding a scorer never touches this class. */
+ * slots (plain JSON), so adding a scorer never touches this class. */
 export class SessionState {
   clientName = '';
   clientVersion = '';
@@ -70,11 +83,36 @@ export class SessionState {
     this.clientVersion = a[Toolwatch.CLIENT_VERSION] ?? this.clientVersion;
   }
 
+  toJSON(): SessionSnapshot {
+    return {
+      key: this.key,
+      service: this.service,
+      clientName: this.clientName,
+      clientVersion: this.clientVersion,
+      firstNs: this.firstNs,
+      lastNs: this.lastNs,
+      lastMs: this.lastMs,
+      spans: this.spans,
+      recentSpanIds: [...this.recentSpanIds],
+      slots: Object.fromEntries(this.slots),
+    };
+  }
+
+  static fromJSON(saved: SessionSnapshot): SessionState {
+    const first = { timeNs: saved.firstNs, timeMs: 0 } as ObservedSpan;
+    const session = new SessionState(saved.key, saved.service, first);
+    Object.assign(session, { clientName: saved.clientName, clientVersion: saved.clientVersion, lastNs: saved.lastNs, lastMs: saved.lastMs, spans: saved.spans });
+    for (const id of saved.recentSpanIds) session.recentSpanIds.add(id);
+    for (const [name, value] of Object.entries(saved.slots)) session.slots.set(name, structuredClone(value));
+    return session;
+  }
+
   slot<T>(name: string, init: () => T): T {
     let value = this.slots.get(name) as T | undefined;
     if (value === undefined) {
       value = init();
-      this.slots.set(name, value);
+      // A scorer that only asks (init returns undefined) must not create the slot.
+      if (value !== undefined) this.slots.set(name, value);
     }
     return value;
   }

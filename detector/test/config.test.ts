@@ -9,14 +9,13 @@ describe('detector configuration', () => {
     const config = parseDetectorConfig({});
     expect(config.kafka).toBeUndefined();
     expect(config.clickhouse.dataDir).toBe('./data/clickhouse');
-    expect(config.rules.sessionRate).toEqual({ windowMs: 60_000, maxCalls: 30 });
-    expect(config.rules.sessionEgress.maxSessionBytes).toBe(1_048_576);
+    expect(config.rules.rate).toMatchObject({ windowMs: 60_000, maxCalls: 120, identical: { hardLimit: 10 } });
+    expect(config.rules.egress.maxSessionBytes).toBe(10 * 1_048_576);
+    expect(config.rules.rate.baseline.warmUp).toBe(30);
   });
 
   it('names a misspelt key instead of ignoring it', () => {
-    expect(() => parseDetectorConfig({ rules: { sessionRate: { maxCall: 10 } } })).toThrow(
-      /unknown key: rules\.sessionRate\.maxCall/,
-    );
+    expect(() => parseDetectorConfig({ rules: { rate: { maxCall: 10 } } })).toThrow(/unknown key: rules\.rate\.maxCall/);
     expect(() => parseDetectorConfig({ kafak: {} })).toThrow(ConfigError);
   });
 
@@ -35,11 +34,11 @@ describe('detector configuration', () => {
   it('overlays the environment on the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tw-config-'));
     const file = join(dir, 'detector.json');
-    writeFileSync(file, JSON.stringify({ kafka: { brokers: ['a:9092'], groupId: 'g1' }, rules: { sessionRate: { maxCalls: 5 } } }));
+    writeFileSync(file, JSON.stringify({ kafka: { brokers: ['a:9092'], groupId: 'g1' }, rules: { rate: { maxCalls: 5 } } }));
     const config = loadDetectorConfig(file, { TOOLWATCH_KAFKA_BROKERS: 'b:9092, c:9092', TOOLWATCH_DATA_DIR: '/var/lib/tw' });
     expect(config.kafka).toMatchObject({ brokers: ['b:9092', 'c:9092'], groupId: 'g1', topic: 'toolwatch.spans' });
     expect(config.clickhouse.dataDir).toBe('/var/lib/tw/clickhouse');
-    expect(config.rules.sessionRate.maxCalls).toBe(5);
+    expect(config.rules.rate.maxCalls).toBe(5);
   });
 
   it('says which file is missing or broken', () => {

@@ -1,116 +1,200 @@
 import { DetectionEngine, RulesConfig } from '@toolwatch/detector';
 import type { AlertRecord, SpanRecord } from '@toolwatch/schemas';
 import { describe, expect, it } from 'vitest';
-import { spanRecord } from '../../test/support/span-factory.js';
+import { spanRecord, type SpanSpec } from '../../test/support/span-factory.js';
 
 const rules = (overrides: object = {}) => RulesConfig.parse(overrides);
 const run = (engine: DetectionEngine, records: SpanRecord[]): AlertRecord[] => records.flatMap((r) => engine.process(r));
 const T0 = 1_763_700_000_000;
 
-const calls = (n: number, everyMs: number, session = 's1', start = T0) =>
-  Array.from({ length: n }, (_, i) => spanRecord({ session, tool: 'search', timeMs: start + i * everyMs }));
+/** A benign session: `calls` varied calls `gapMs` apart, a tools/list first, an end span. */
+function session(key: string, start: number, opts: { calls?: number; gapMs?: number; client?: string; bytes?: number } = {}): SpanRecord[] {
+  const { calls = 6, gapMs = 4_000, client = 'assistant', bytes = 2_000 } = opts;
+  const spans: SpanRecord[] = [spanRecord({ session: key, client, method: 'tools/list', timeMs: start, advertised: ['search', 'read', 'list'] })];
+  for (let i = 0; i < calls; i++) {
+    spans.push(spanRecord({ session: key, client, tool: ['search', 'read', 'list'][i % 3], argsHash: `${key}-${i}`, responseBytes: bytes, timeMs: start + (i + 1) * gapMs }));
+  }
+  spans.push(spanRecord({ session: key, client, sessionEnd: true, timeMs: start }));
+  return spans;
+}
 
-describe('session rate', () => {
-  const config = rules({ sessionRate: { windowMs: 60_000, maxCalls: 30 } });
+/** Enough benign history that every baseline of `client` is warm. */
+function warmed(client = 'assistant', config = rules()): DetectionEngine {
+  const engine = new DetectionEngine(config);
+  const history = Array.from({ length: 40 }, (_, n) => session(`h${n}`, T0 + n * 120_000, { client, calls: 5 + (n % 4), gapMs: 3_000 + (n % 5) * 500 }));
+  expect(run(engine, history.flat())).toEqual([]);
+  return engine;
+}
 
-  it('alerts on the call that passes the limit within the window, not before', () => {
-    const engine = new DetectionEngine(config);
-    const records = calls(31, 100);
-    expect(run(engine, records.slice(0, 30))).toEqual([]);
-    const [alert, ...more] = engine.process(records[30]!);
-    expect(more).toEqual([]);
-    expect(alert).toMatchObject({ rule: 'rate.session_window', kind: 'rate', sessionKey: 's1', windowStart: records[0]!.Timestamp });
-    expect(alert!.evidence).toMatchObject({ observed: 31, threshold: 30, unit: 'calls', windowMs: 60_000 });
-    expect(alert!.evidence.spanIds[0]).toBe(records[0]!.SpanId);
+const call = (spec: Partial<SpanSpec> & { session: string; timeMs: number }) => spanRecord({ client: 'assistant', tool: 'search', ...spec });
+const rulesOf = (alerts: AlertRecord[]) => alerts.map((a) => a.rule);
+
+describe('rate', () => {
+  it('flags a burst far faster than the client goes, within a few calls', () => {
+    const engine = warmed();
+    const start = T0 + 10_000_000;
+    const burst = Array.from({ length: 8 }, (_, i) => call({ session: 'b', argsHash: `q${i}`, timeMs: start + i * 50 }));
+    const alerts = run(engine, burst);
+    expect(rulesOf(alerts)).toEqual(['rate.burst']);
+    expect(burst.findIndex((r) => r.SpanId === alerts[0]!.evidence.spanIds.at(-1))).toBeLessThanOrEqual(5);
+    expect(alerts[0]!.evidence.baseline).toBeGreaterThan(1_000);
   });
 
-  it('does not alert when the same number of calls is spread wider than the window', () => {
-    expect(run(new DetectionEngine(config), calls(100, 2_100))).toEqual([]);
+  it('learns that a batch client is always fast, and leaves it alone', () => {
+    const engine = new DetectionEngine(rules());
+    const batch = Array.from({ length: 40 }, (_, n) => session(`batch${n}`, T0 + n * 600_000, { client: 'nightly-batch', calls: 60, gapMs: 300 }));
+    const alerts = run(engine, batch.flat());
+    // Before its baseline is warm it is judged by others' (none here): nothing to say.
+    expect(alerts).toEqual([]);
   });
 
-  it('keeps sessions apart', () => {
-    const interleaved = calls(20, 100, 'a').flatMap((r, i) => [r, calls(20, 100, 'b')[i]!]);
-    expect(run(new DetectionEngine(config), interleaved)).toEqual([]);
+  it('flags a loop of one identical call at the third repeat when the client never repeats', () => {
+    const engine = warmed();
+    const loop = Array.from({ length: 12 }, (_, i) => call({ session: 'l', argsHash: 'same', timeMs: T0 + 20_000_000 + i * 5_000 }));
+    const alerts = run(engine, loop);
+    expect(rulesOf(alerts)).toEqual(['rate.identical_calls']);
+    expect(alerts[0]!.evidence.observed).toBe(3);
   });
 
-  it('raises one alert per window while a loop goes on, each with its own id', () => {
-    const alerts = run(new DetectionEngine(config), calls(400, 500)); // 120 calls a minute for 200 s
-    expect(alerts.length).toBeGreaterThanOrEqual(3);
-    expect(alerts.length).toBeLessThanOrEqual(4);
-    expect(new Set(alerts.map((a) => a.id)).size).toBe(alerts.length);
+  it('still catches a loop with no history at all, at the SAFE-MCP limit of 10', () => {
+    const engine = new DetectionEngine(rules());
+    const loop = Array.from({ length: 12 }, (_, i) => call({ session: 'l', argsHash: 'same', timeMs: T0 + i * 5_000 }));
+    const alerts = run(engine, loop);
+    expect(rulesOf(alerts)).toEqual(['rate.identical_calls']);
+    expect(alerts[0]!.evidence.observed).toBe(10);
+  });
+
+  it('keeps the fixed window limit whatever was learned', () => {
+    const engine = new DetectionEngine(rules({ rate: { maxCalls: 30 } }));
+    const many = Array.from({ length: 31 }, (_, i) => call({ session: 'w', argsHash: `x${i}`, timeMs: T0 + i * 1_000 }));
+    expect(rulesOf(run(engine, many))).toEqual(['rate.session_window']);
   });
 
   it('does not count a span twice when a batch is delivered again', () => {
-    const engine = new DetectionEngine(config);
-    const records = calls(20, 100);
-    expect(run(engine, [...records, ...records])).toEqual([]);
+    const engine = new DetectionEngine(rules());
+    const loop = Array.from({ length: 6 }, (_, i) => call({ session: 'd', argsHash: 'same', timeMs: T0 + i * 5_000 }));
+    expect(run(engine, [...loop, ...loop])).toEqual([]);
   });
 });
 
-describe('unadvertised tool', () => {
-  const list = (session: string, t: number) => spanRecord({ session, method: 'tools/list', timeMs: t, advertised: ['search', 'read'] });
+describe('egress', () => {
+  it('flags a session that sends far more than the client’s sessions usually do', () => {
+    const engine = warmed();
+    const reads = Array.from({ length: 3 }, (_, i) => call({ session: 'x', tool: 'read', argsHash: `r${i}`, responseBytes: 600_000, timeMs: T0 + 30_000_000 + i * 4_000 }));
+    const alerts = run(engine, reads);
+    expect(rulesOf(alerts)).toEqual(['egress.session_bytes']);
+    expect(alerts[0]!.evidence.observed).toBe(1_200_000); // past the 1 MiB floor at the second read
+    expect(alerts[0]!.evidence.baseline).toBeLessThan(50_000);
+  });
 
-  it('alerts once per session and tool on a tool the server never advertised', () => {
+  it('judges a client never seen before against the server’s other clients', () => {
+    const engine = warmed('assistant');
+    const reads = Array.from({ length: 2 }, (_, i) => call({ session: 'new', client: 'stranger', tool: 'read', argsHash: `r${i}`, responseBytes: 900_000, timeMs: T0 + 30_000_000 + i * 4_000 }));
+    expect(rulesOf(run(engine, reads))).toEqual(['egress.session_bytes']);
+  });
+
+  it('flags slow exfiltration: many small reads that add up', () => {
+    const engine = warmed();
+    const trickle = Array.from({ length: 200 }, (_, i) => call({ session: 'slow', tool: 'read', argsHash: `t${i}`, responseBytes: 8_000, timeMs: T0 + 40_000_000 + i * 3_000 }));
+    expect(rulesOf(run(engine, trickle))).toContain('egress.session_bytes');
+  });
+
+  it('flags secrets in a result once per kind of secret, and bulk personal data past the limit', () => {
+    const engine = new DetectionEngine(rules({ egress: { maxPiiItems: 50 } }));
+    const alerts = run(engine, [
+      call({ session: 's', tool: 'read', resultFindings: { 'aws-access-key-id': 1, email: 30 }, timeMs: T0 }),
+      call({ session: 's', tool: 'read', resultFindings: { 'aws-access-key-id': 2, 'github-token': 1, email: 30 }, timeMs: T0 + 1 }),
+    ]);
+    expect(alerts.map((a) => [a.rule, a.tool, a.evidence.unit])).toEqual([
+      ['egress.secret_in_result', 'read', 'aws-access-key-id findings'],
+      ['egress.secret_in_result', 'read', 'github-token findings'],
+      ['egress.bulk_personal_data', 'read', 'personal data items'],
+    ]);
+  });
+
+  it('keeps the hard cap for a session with no baseline', () => {
+    const engine = new DetectionEngine(rules({ egress: { maxSessionBytes: 1_000_000 } }));
+    expect(rulesOf(run(engine, [call({ session: 'b', tool: 'read', responseBytes: 1_500_000, timeMs: T0 })]))).toEqual(['egress.session_bytes']);
+  });
+});
+
+describe('novelty', () => {
+  const list = (key: string, t: number, advertised: SpanSpec['advertised'], service = 'svc') => spanRecord({ session: key, method: 'tools/list', timeMs: t, advertised, service });
+
+  it('flags a call to a tool the server never advertised, once per tool and session', () => {
     const engine = new DetectionEngine(rules());
     const alerts = run(engine, [
-      list('s1', T0),
-      spanRecord({ session: 's1', tool: 'search', timeMs: T0 + 1 }),
-      spanRecord({ session: 's1', tool: 'admin_export', timeMs: T0 + 2 }),
-      spanRecord({ session: 's1', tool: 'admin_export', timeMs: T0 + 3 }),
-      spanRecord({ session: 's2', tool: 'admin_export', timeMs: T0 + 4 }),
+      list('s1', T0, ['search', 'read']),
+      call({ session: 's1', tool: 'search', timeMs: T0 + 1 }),
+      call({ session: 's1', tool: 'admin_export', timeMs: T0 + 2 }),
+      call({ session: 's1', tool: 'admin_export', timeMs: T0 + 3 }),
+      call({ session: 's2', tool: 'admin_export', timeMs: T0 + 4 }),
     ]);
     expect(alerts.map((a) => [a.rule, a.sessionKey, a.tool])).toEqual([
       ['novelty.unadvertised_tool', 's1', 'admin_export'],
       ['novelty.unadvertised_tool', 's2', 'admin_export'],
     ]);
-    expect(alerts[0]!.severity).toBe('high');
-  });
-
-  it('stays silent while it has seen no tools/list of the server', () => {
-    const engine = new DetectionEngine(rules());
-    expect(run(engine, [spanRecord({ session: 's1', tool: 'anything', timeMs: T0 })])).toEqual([]);
   });
 
   it('judges a service with an allowlist by the allowlist', () => {
-    const engine = new DetectionEngine(rules({ unadvertisedTool: { allowlist: { svc: ['search'] } } }));
-    const alerts = run(engine, [
-      list('s1', T0),
-      spanRecord({ session: 's1', tool: 'search', timeMs: T0 + 1 }),
-      spanRecord({ session: 's1', tool: 'read', timeMs: T0 + 2 }),
-    ]);
+    const engine = new DetectionEngine(rules({ novelty: { allowlist: { svc: ['search'] } } }));
+    const alerts = run(engine, [list('s1', T0, ['search', 'read']), call({ session: 's1', tool: 'read', timeMs: T0 + 1 })]);
     expect(alerts.map((a) => a.tool)).toEqual(['read']);
   });
-});
 
-describe('session egress', () => {
-  const config = rules({ sessionEgress: { maxSessionBytes: 1_000_000 } });
-  const read = (session: string, bytes: number, t: number) => spanRecord({ session, tool: 'read', responseBytes: bytes, timeMs: t });
-
-  it('alerts once when a session passes the byte cap', () => {
-    const engine = new DetectionEngine(config);
-    const alerts = run(engine, [read('s1', 600_000, T0), read('s1', 300_000, T0 + 1), read('s1', 200_000, T0 + 2), read('s1', 500_000, T0 + 3)]);
-    expect(alerts).toHaveLength(1);
-    expect(alerts[0]!.evidence).toMatchObject({ observed: 1_100_000, threshold: 1_000_000, unit: 'bytes' });
-    expect(alerts[0]!.evidence.spanIds).toHaveLength(3);
+  it('flags a tool definition that changes after it was first seen (rug pull), once per new definition', () => {
+    const engine = new DetectionEngine(rules());
+    const alerts = run(engine, [
+      list('s1', T0, { search: 'a'.repeat(64), read: 'b'.repeat(64) }),
+      list('s2', T0 + 1_000, { search: 'a'.repeat(64), read: 'b'.repeat(64) }),
+      list('s3', T0 + 2_000, { search: 'a'.repeat(64), read: 'c'.repeat(64) }),
+      list('s4', T0 + 3_000, { search: 'a'.repeat(64), read: 'c'.repeat(64) }),
+    ]);
+    expect(alerts.map((a) => [a.rule, a.sessionKey, a.tool])).toEqual([['novelty.definition_changed', 's3', 'read']]);
   });
 
-  it('does not add sessions together', () => {
-    const engine = new DetectionEngine(config);
-    expect(run(engine, [read('a', 600_000, T0), read('b', 600_000, T0 + 1)])).toEqual([]);
+  it('flags a new tool that reads like a trusted one, but not a server’s own first list', () => {
+    const engine = new DetectionEngine(rules());
+    const alerts = run(engine, [
+      list('s1', T0, ['read_file', 'get_item', 'get_items'], 'files'),
+      list('s2', T0 + 1_000, ['weather'], 'weather'),
+      list('s3', T0 + 2_000, ['weather', 'read_fi1e'], 'weather'),
+    ]);
+    expect(alerts.map((a) => [a.rule, a.tool])).toEqual([['novelty.tool_shadowing', 'read_fi1e']]);
+  });
+
+  it('flags arguments that name a credentials file', () => {
+    const engine = new DetectionEngine(rules());
+    const alerts = run(engine, [call({ session: 's', tool: 'read', argumentsFindings: { 'sensitive-path': 1 }, timeMs: T0 })]);
+    expect(rulesOf(alerts)).toEqual(['novelty.sensitive_path']);
   });
 });
 
-describe('determinism', () => {
+describe('determinism and state', () => {
+  const corpus = () => [
+    ...Array.from({ length: 40 }, (_, n) => session(`h${n}`, T0 + n * 120_000)).flat(),
+    ...Array.from({ length: 12 }, (_, i) => call({ session: 'loop', argsHash: 'same', timeMs: T0 + 9_000_000 + i * 5_000 })),
+    spanRecord({ session: 'x', method: 'tools/list', timeMs: T0 + 9_100_000, advertised: ['search'] }),
+    call({ session: 'x', tool: 'hidden', timeMs: T0 + 9_100_005 }),
+    call({ session: 'big', tool: 'read', responseBytes: 5_000_000, timeMs: T0 + 9_200_000 }),
+  ];
+
   it('gives the same alerts with the same ids when the same spans are scored again', () => {
-    const records = [
-      ...calls(40, 100, 'loop'),
-      spanRecord({ session: 'x', method: 'tools/list', timeMs: T0, advertised: ['search'] }),
-      spanRecord({ session: 'x', tool: 'hidden', timeMs: T0 + 5 }),
-      spanRecord({ session: 'big', tool: 'search', responseBytes: 5_000_000, timeMs: T0 + 9 }),
-    ];
+    const records = corpus();
     const first = run(new DetectionEngine(rules()), records);
     const second = run(new DetectionEngine(rules()), records);
-    expect(first.map((a) => a.kind).sort()).toEqual(['egress', 'novelty', 'rate']);
+    expect(new Set(first.map((a) => a.kind))).toEqual(new Set(['egress', 'novelty', 'rate']));
     expect(second).toEqual(first);
+  });
+
+  it('gives the same alerts after a snapshot and restore halfway, as a restart would', () => {
+    const records = corpus();
+    const straight = run(new DetectionEngine(rules()), records);
+    const half = Math.floor(records.length * 0.9);
+    const before = new DetectionEngine(rules());
+    const firstHalf = run(before, records.slice(0, half));
+    const after = new DetectionEngine(rules());
+    after.restore(JSON.parse(JSON.stringify(before.snapshot())));
+    expect([...firstHalf, ...run(after, records.slice(half))]).toEqual(straight);
   });
 });

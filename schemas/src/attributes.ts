@@ -65,10 +65,16 @@ export const Toolwatch = {
   TOOLS_DEFINITIONS: 'toolwatch.tools.definitions',
   /** `true` when the span was cut short: cancelled, timed out or the connection closed. */
   INCOMPLETE: 'toolwatch.incomplete',
+  /** `true` on the `mcp.session` span that marks the end of a connection (from its start
+   * to its close): the detector learns what only a whole session teaches from it. */
+  SESSION_END: 'toolwatch.session.end',
 } as const;
 
 export type SemconvKey = (typeof Semconv)[keyof typeof Semconv];
 export type ToolwatchKey = (typeof Toolwatch)[keyof typeof Toolwatch];
+
+/** Name of the INTERNAL span that covers one connection, ended when it closes. */
+export const SESSION_SPAN_NAME = 'mcp.session';
 
 /** `error.type` for a `tools/call` whose result has `isError: true`. */
 export const TOOL_ERROR = 'tool_error';
@@ -77,3 +83,11 @@ export const OTHER_ERROR = '_OTHER';
 
 /** The `ServiceName` resource attribute key of OpenTelemetry. */
 export const SERVICE_NAME = 'service.name';
+
+/** Redaction rule ids by what they find, so that readers of findings (the detector) can
+ * tell a leaked secret from personal data or a path without knowing every rule: any rule
+ * not named here finds a secret. */
+export const PII_FINDING_RULES: readonly string[] = ['email', 'phone-number', 'credit-card', 'iban'];
+export const PATH_FINDING_RULES: readonly string[] = ['sensitive-path'];
+export const findingKind = (rule: string): 'secret' | 'pii' | 'path' =>
+  PII_FINDING_RULES.includes(rule) ? 'pii' : PATH_FINDING_RULES.includes(rule) ? 'path' : 'secret';

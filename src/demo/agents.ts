@@ -65,3 +65,27 @@ export const bulkReadAgent: Agent = {
 };
 
 export const DEMO_AGENTS: Agent[] = [benignAgent, loopAgent, unadvertisedToolAgent, bulkReadAgent];
+
+const QUERIES = ['pager', 'shadow', 'escalate', 'dashboard', 'runbook', 'logs', 'support', 'refund'];
+const FILES = ['README.md', 'docs/onboarding.md', 'docs/runbook.md'];
+const CITIES = ['Lisbon', 'Oslo', 'Austin', 'Kyoto', 'Lagos'];
+
+/** Everyday traffic before the demo's agents arrive: what the detector learns is normal.
+ * Deterministic, 5–8 varied calls a session, as benign agents make. */
+export function historyAgents(sessions: number): Agent[] {
+  return Array.from({ length: sessions }, (_, n) => ({
+    name: benignAgent.name,
+    description: 'history',
+    expects: null,
+    async run(client: Client) {
+      await client.listTools();
+      const calls = 5 + (n % 4);
+      for (let i = 0; i < calls; i++) {
+        const k = n * 7 + i;
+        if (i % 3 === 0) await call(client, 'search_docs', { query: QUERIES[k % QUERIES.length] });
+        else if (i % 3 === 1) await call(client, 'read_file', { path: FILES[k % FILES.length] });
+        else await call(client, k % 2 ? 'get_weather' : 'list_files', k % 2 ? { city: CITIES[k % CITIES.length] } : { dir: 'docs/' });
+      }
+    },
+  }));
+}

@@ -3,16 +3,20 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { DetectorConfig, Logger } from '@toolwatch/detector';
 import type { AlertKind, AlertRecord } from '@toolwatch/schemas';
 import { startPipeline, type Pipeline } from '../pipeline.js';
-import { DEMO_AGENTS, type Agent } from './agents.js';
+import { DEMO_AGENTS, historyAgents, type Agent } from './agents.js';
 import { createDemoServer } from './demo-server.js';
 
 export interface DemoOptions {
   config: DetectorConfig;
   log: Logger;
   agents?: Agent[];
+  /** Benign sessions run first, so that the detector has learned what normal is. */
+  history?: number;
   /** Told of each alert as it fires, with the name of the agent whose session raised it. */
   onAlert?: (alert: AlertRecord, agent: string | undefined) => void;
   retryDelaysMs?: number[];
+  /** Told when the history has been scored. */
+  onHistory?: (sessions: number) => void;
   /** Leave the pipeline running (tests inspect it) instead of stopping it at the end. */
   keepRunning?: boolean;
 }
@@ -50,20 +54,23 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   // server's process, where the demo does not reach.
   const agentFor = (clientName: string) => agents.find((a) => a.name === clientName)?.name;
 
-  await Promise.all(
-    agents.map(async (agent) => {
-      const server = pipeline.instrumentation.instrument(createDemoServer());
-      const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-      await server.connect(serverSide);
-      const client = new Client({ name: agent.name, version: '1.0.0' });
-      await client.connect(clientSide);
-      try {
-        await agent.run(client);
-      } finally {
-        await client.close();
-      }
-    }),
-  );
+  const session = async (agent: Agent) => {
+    const server = pipeline.instrumentation.instrument(createDemoServer());
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    const client = new Client({ name: agent.name, version: '1.0.0' });
+    await client.connect(clientSide);
+    try {
+      await agent.run(client);
+    } finally {
+      await client.close();
+    }
+  };
+  const history = historyAgents(options.history ?? 40);
+  for (const agent of history) await session(agent);
+  await pipeline.settle();
+  options.onHistory?.(history.length);
+  await Promise.all(agents.map(session));
   await pipeline.settle();
 
   const outcomes = agents.map((agent): AgentOutcome => {

@@ -5,9 +5,10 @@ import { runDemo } from './run-demo.js';
 
 export const START_HELP = `Usage: toolwatch start [--config <file.json>] [--data <dir>]
 
-Runs the whole pipeline on this machine and drives it with scripted agents: one benign
+Runs the whole pipeline on this machine and drives it with scripted agents: first 40
+benign sessions of history, from which the detector learns what normal is; then one benign
 support assistant and three hostile agents (a call loop, a call to a tool the server never
-advertised, a bulk read of megabytes). Prints each alert as it fires, then a summary.
+advertised, a bulk read of customer exports). Prints each alert as it fires, then a summary.
 
 Embedded by default: an in-process queue stands in for Kafka and chDB (the ClickHouse
 engine, in-process) stores spans and alerts under ./data. Set TOOLWATCH_KAFKA_BROKERS or
@@ -40,8 +41,9 @@ export async function startCommand(argv: string[], log: Logger): Promise<number>
   const { outcomes, pipeline, ok } = await runDemo({
     config,
     log,
+    onHistory: (n) => out(`  learned from ${n} benign sessions of history; now the agents:`),
     onAlert: (a, agent) =>
-      out(`  ALERT ${SEVERITY_MARK[a.severity]} ${a.rule.padEnd(26)} ${(agent ?? a.clientName).padEnd(22)} ${a.title}`),
+      out(`  ALERT ${SEVERITY_MARK[a.severity]} ${a.rule.padEnd(28)} ${(agent ?? a.clientName).padEnd(22)} ${a.title}`),
   });
 
   out('');

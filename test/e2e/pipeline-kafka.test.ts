@@ -55,7 +55,8 @@ describe('instrumented server → Kafka → detector → ClickHouse → signed w
       retryDelaysMs: [100, 200, 400],
       keepRunning: true,
     });
-    await waitFor(() => receiver.received.length >= 3, 20_000, 'three webhooks');
+    const raised = demo.outcomes.reduce((n, o) => n + o.alerts.length, 0);
+    await waitFor(() => receiver.received.length >= raised, 20_000, `${raised} webhooks`);
   });
 
   afterAll(async () => {
@@ -64,15 +65,18 @@ describe('instrumented server → Kafka → detector → ClickHouse → signed w
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('raises each hostile agent its alert, and the benign agents none', () => {
-    const byAgent = Object.fromEntries(demo.outcomes.map((o) => [o.agent.name, o.alerts.map((a) => a.rule)]));
+  it('raises each hostile agent its alerts, and the benign agent none', () => {
+    const byAgent = Object.fromEntries(demo.outcomes.map((o) => [o.agent.name, [...new Set(o.alerts.map((a) => a.rule))].sort()]));
     expect(byAgent).toEqual({
       'support-assistant': [],
-      'looping-agent': ['rate.session_window'],
+      'looping-agent': ['rate.identical_calls'],
       'prompt-injected-agent': ['novelty.unadvertised_tool'],
-      'exfiltrating-agent': ['egress.session_bytes'],
-      'secret-handling-agent': [],
+      'exfiltrating-agent': ['egress.bulk_personal_data', 'egress.session_bytes'],
+      // It reads a .env full of tokens: the path and the secrets in the answer both count.
+      'secret-handling-agent': ['egress.secret_in_result', 'novelty.sensitive_path'],
     });
+    const exfil = demo.outcomes.find((o) => o.agent.name === 'exfiltrating-agent')!.alerts.find((a) => a.rule === 'egress.session_bytes')!;
+    expect(exfil.evidence.baseline).toBeLessThan(10_000); // learned from the history sessions
   });
 
   it('stores every span in otel_traces and every alert in toolwatch_alerts', async () => {
@@ -85,10 +89,12 @@ describe('instrumented server → Kafka → detector → ClickHouse → signed w
       `SELECT count() AS n FROM otel_traces WHERE SpanAttributes['mcp.method.name'] = 'tools/call' AND SpanAttributes['toolwatch.client.name'] = 'looping-agent'`,
     );
     expect(Number(calls[0]!.n)).toBe(45);
+    const ends = await store.query<{ n: string }>(`SELECT count() AS n FROM otel_traces WHERE SpanName = 'mcp.session'`);
+    expect(Number(ends[0]!.n)).toBe(45); // 40 history sessions and 5 agents, each closed
 
     const alerts = await store.query<{ Id: string; Rule: string; Evidence: string }>(`SELECT Id, Rule, Evidence FROM toolwatch_alerts FINAL ORDER BY Rule`);
-    expect(alerts.map((a) => a.Rule)).toEqual(['egress.session_bytes', 'novelty.unadvertised_tool', 'rate.session_window']);
     const expectedIds = demo.outcomes.flatMap((o) => o.alerts.map((a) => a.id)).sort();
+    expect(alerts).toHaveLength(expectedIds.length);
     expect(alerts.map((a) => a.Id).sort()).toEqual(expectedIds);
     // The evidence points at spans that are really in the table.
     for (const alert of alerts) {
@@ -99,7 +105,8 @@ describe('instrumented server → Kafka → detector → ClickHouse → signed w
   });
 
   it('delivers each alert once as a signed Standard Webhooks message', () => {
-    expect(receiver.received).toHaveLength(3);
+    const ids = demo.outcomes.flatMap((o) => o.alerts.map((a) => a.id));
+    expect(receiver.received.map((r) => r.headers['webhook-id']).sort()).toEqual(ids.sort());
     for (const hook of receiver.received) {
       expect(hook.verified).toBe(true);
       const body = JSON.parse(hook.body) as { type: string; data: unknown };

@@ -10,8 +10,12 @@ export interface SpanSpec {
   argsHash?: string;
   service?: string;
   client?: string;
-  /** For a tools/list span: the tool names it advertised. */
-  advertised?: string[];
+  /** For a tools/list span: the tool names it advertised, or names → definition hashes. */
+  advertised?: string[] | Record<string, string>;
+  argumentsFindings?: Record<string, number>;
+  resultFindings?: Record<string, number>;
+  /** The `mcp.session` span that closes the session. */
+  sessionEnd?: boolean;
   spanId?: string;
 }
 
@@ -28,7 +32,16 @@ export function spanRecord(spec: SpanSpec): SpanRecord {
   };
   if (spec.tool) attributes[Semconv.GEN_AI_TOOL_NAME] = spec.tool;
   if (spec.argsHash) attributes[Toolwatch.ARGUMENTS_HASH] = spec.argsHash;
-  if (spec.advertised) attributes[Toolwatch.TOOLS_DEFINITIONS] = JSON.stringify(Object.fromEntries(spec.advertised.map((t) => [t, 'ab'.repeat(32)])));
+  if (spec.advertised) {
+    const definitions = Array.isArray(spec.advertised) ? Object.fromEntries(spec.advertised.map((t) => [t, 'ab'.repeat(32)])) : spec.advertised;
+    attributes[Toolwatch.TOOLS_DEFINITIONS] = JSON.stringify(definitions);
+  }
+  if (spec.argumentsFindings) attributes[Toolwatch.ARGUMENTS_FINDINGS] = JSON.stringify(spec.argumentsFindings);
+  if (spec.resultFindings) attributes[Toolwatch.RESULT_FINDINGS] = JSON.stringify(spec.resultFindings);
+  if (spec.sessionEnd) {
+    attributes[Toolwatch.SESSION_END] = 'true';
+    delete attributes[Semconv.MCP_METHOD_NAME];
+  }
   return {
     Timestamp: (BigInt(spec.timeMs) * 1_000_000n + 123n).toString(),
     TraceId: randomBytes(16).toString('hex'),

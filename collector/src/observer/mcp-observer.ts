@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { SpanKind, SpanStatusCode, trace, context, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, context, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import { hrTime, hrTimeDuration, hrTimeToMilliseconds } from '@opentelemetry/core';
-import { OTHER_ERROR, Semconv, TOOL_ERROR, Toolwatch } from '@toolwatch/schemas';
+import { OTHER_ERROR, Semconv, SESSION_SPAN_NAME, TOOL_ERROR, Toolwatch } from '@toolwatch/schemas';
 import type { MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import type { FindingCounts, RedactedValue, ValueScan } from '../redaction/api.js';
 import { bounded, canonicalHash, jsonBytes, keyShape } from '../summarize.js';
@@ -121,8 +121,18 @@ export class McpObserver {
     live.delete(this);
     for (const key of [...this.incoming.keys()]) this.abandon(this.incoming, key, 'connection_closed');
     for (const key of [...this.outgoing.keys()]) this.abandon(this.outgoing, key, 'connection_closed');
-    const seconds = hrTimeToMilliseconds(hrTimeDuration(this.opened, hrTime())) / 1000;
-    this.settings.metrics.session(seconds, this.connectionAttributes());
+    const now = hrTime();
+    const attributes = this.connectionAttributes();
+    this.settings.metrics.session(hrTimeToMilliseconds(hrTimeDuration(this.opened, now)) / 1000, attributes);
+    // One span over the whole connection tells the detector the session is over now,
+    // rather than after an idle time-out. It ends through the same FIFO as the spans still
+    // being measured, so it is exported after them, last of its session.
+    const span = this.settings.tracer.startSpan(
+      SESSION_SPAN_NAME,
+      { kind: SpanKind.INTERNAL, startTime: this.opened, attributes: { ...attributes, [Toolwatch.SESSION_END]: true } },
+      ROOT_CONTEXT,
+    );
+    if (!this.settings.deferred.offer(() => span.end(now))) span.end(now);
   }
 
   /** Ends requests that waited longer than the time-out. */

@@ -31,7 +31,7 @@ const SENSITIVE = [
 const WORD = /[A-Za-z0-9_]/;
 // `.env` may carry a suffix (.env.local, .env.production); nothing else may follow a name.
 const ENV_SUFFIX = /^\.[a-z]{2,12}/;
-const PATH_CHAR = /[^\s"'`<>|,;()[\]{}]/;
+const PATH_CHAR = /[^\s"'`<>|,;()[\]{}\u0000-\u001f]/;
 
 /** The whole path token around a keyword, when the keyword stands as a path part: not
  * `process.env`, not `my_id_rsa_parser`. */

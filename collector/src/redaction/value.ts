@@ -15,7 +15,8 @@ import { applyRedactions, placeholder } from './text.js';
 
 const SEPARATOR = '\u0000';
 // No rule matches fewer characters (a@b.co): shorter strings are counted, not scanned.
-const MIN_SCAN = 6;
+// The shortest thing worth scanning: `.env`, a path that names a credentials file.
+const MIN_SCAN = 4;
 const MAX_DEPTH = 100;
 const MAX_BASE64_NESTING = 2;
 const CIRCULAR = '[CIRCULAR]';

@@ -32,7 +32,20 @@ export class BaselineTable {
     this.alpha = alphaForHalfLife(options.halfLife);
   }
 
-  judge(key: string, value: number): Judgement {
+  /** Against the first of `keys` that has learned enough: the most specific baseline
+   * (this client on this server) when there is one, else a wider one (this server). */
+  judge(keys: string | readonly string[], value: number): Judgement {
+    const list = typeof keys === 'string' ? [keys] : keys;
+    let cold: Judgement = { z: 0, baseline: null, warm: false };
+    for (const key of list) {
+      const judged = this.judgeOne(key, value);
+      if (judged.warm) return judged;
+      if (cold.baseline === null) cold = judged;
+    }
+    return cold;
+  }
+
+  private judgeOne(key: string, value: number): Judgement {
     const b = this.table.get(key);
     const x = Math.log1p(Math.max(0, value));
     if (!b || b.count < this.options.warmUp) return { z: 0, baseline: b && b.count > 0 ? Math.expm1(b.mean) : null, warm: false };
@@ -40,7 +53,11 @@ export class BaselineTable {
     return { z, baseline: Math.expm1(b.mean), warm: true };
   }
 
-  learn(key: string, value: number): void {
+  learn(keys: string | readonly string[], value: number): void {
+    for (const key of typeof keys === 'string' ? [keys] : keys) this.learnOne(key, value);
+  }
+
+  private learnOne(key: string, value: number): void {
     let b = this.table.get(key);
     if (b) this.table.delete(key); // re-insert: Map order is the LRU order
     else b = newEwma();

@@ -3,6 +3,8 @@ import type { ObservedSpan, SessionState } from '../session.js';
 
 /** What a scorer found: the engine turns it into an alert record with a deterministic id. */
 export interface Finding {
+  /** The detection, e.g. `rate.burst`; with the entity and window it names the alert. */
+  rule: string;
   /** Narrows the entity beyond the session (e.g. the tool), so one session can raise
    * one alert per tool; '' when the session is the entity. */
   entity: string;
@@ -17,25 +19,46 @@ export interface Finding {
 }
 
 /**
- * One detection. `observe` sees every span of every session in event order per session,
- * scores it against what it has learned, and returns a finding or nothing. It keeps
- * per-session state in `session.slot(rule, …)`. It does no I/O.
+ * One kind of detection. `observe` sees every span of every session in event order per
+ * session, scores it against what it has learned (score, then learn; what it flags it
+ * does not learn), and returns what it found. `end` is told when a session has gone idle,
+ * for what only a whole session teaches (its total bytes, its most repeated call). Per-
+ * session state lives in `session.slot(name, …)` as plain JSON. No I/O, no wall clock.
  */
 export interface Scorer {
-  readonly rule: string;
+  readonly name: string;
   readonly kind: AlertKind;
-  observe(span: ObservedSpan, session: SessionState): Finding | undefined;
+  observe(span: ObservedSpan, session: SessionState): Finding[];
+  end?(session: SessionState): void;
+  /** Learned state, as plain JSON, and its restoration (restart, rebalance). */
+  snapshot?(): unknown;
+  restore?(state: unknown): void;
 }
 
 /** Severity and a 0–100 score from how far past its threshold an observation is. */
 export function overThreshold(observed: number, threshold: number): { score: number; severity: Severity } {
   const ratio = threshold > 0 ? observed / threshold : Number.POSITIVE_INFINITY;
-  const score = Math.min(100, Math.round(50 + 25 * Math.log2(Math.max(ratio, 1))));
+  return scored(50 + 25 * Math.log2(Math.max(ratio, 1)));
+}
+
+/** The same from a z-score against a learned baseline. */
+export function fromZ(z: number, threshold: number): { score: number; severity: Severity } {
+  return scored(50 + 10 * (Math.abs(z) - threshold));
+}
+
+function scored(raw: number): { score: number; severity: Severity } {
+  const score = Math.max(0, Math.min(100, Math.round(raw)));
   const severity: Severity = score >= 90 ? 'critical' : score >= 75 ? 'high' : score >= 60 ? 'medium' : 'low';
   return { score, severity };
 }
 
-export const spanEvidence = (spans: ObservedSpan[]) => ({
-  spanIds: spans.slice(0, 32).map((s) => s.record.SpanId),
-  traceIds: [...new Set(spans.slice(0, 32).map((s) => s.record.TraceId))],
+export interface SpanRef {
+  spanId: string;
+  traceId: string;
+}
+export const refOf = (s: ObservedSpan): SpanRef => ({ spanId: s.record.SpanId, traceId: s.record.TraceId });
+
+export const spanEvidence = (refs: SpanRef[]) => ({
+  spanIds: refs.slice(0, 32).map((r) => r.spanId),
+  traceIds: [...new Set(refs.slice(0, 32).map((r) => r.traceId))],
 });

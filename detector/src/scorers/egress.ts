@@ -1,0 +1,159 @@
+import { findingKind, Toolwatch } from '@toolwatch/schemas';
+import { BaselineTable, type BaselineOptions } from '../baselines/baseline-table.js';
+import type { ObservedSpan, SessionState } from '../session.js';
+import { clientKeys, spanKeys } from './rate.js';
+import { formatBytes } from './format.js';
+import { fromZ, overThreshold, refOf, spanEvidence, type Finding, type Scorer, type SpanRef } from './scorer.js';
+
+export interface EgressConfig {
+  /** Hard cap on what one session receives, whatever was learned. */
+  maxSessionBytes: number;
+  /** The running session total against the client's learned session totals. */
+  session: { zThreshold: number; minBytes: number };
+  /** One response against the client's learned responses from the same tool. */
+  call: { zThreshold: number; minBytes: number };
+  /** Personal data items (cards, IBANs, e-mail, phone) in one session's results. */
+  maxPiiItems: number;
+  baseline: BaselineOptions;
+}
+
+interface EgressSlot {
+  bytes: number;
+  largest: (SpanRef & { bytes: number })[];
+  pii: number;
+  alerted: string[];
+}
+
+const EGRESS_METHODS = new Set(['tools/call', 'resources/read', 'prompts/get']);
+
+/** Large egress: single responses and session totals against learned baselines, a hard
+ * cap, and secrets or bulk personal data found in what went back to the client. */
+export class EgressScorer implements Scorer {
+  readonly name = 'egress';
+  readonly kind = 'egress' as const;
+  private readonly calls: BaselineTable;
+  private readonly sessions: BaselineTable;
+
+  constructor(private readonly config: EgressConfig) {
+    this.calls = new BaselineTable(config.baseline);
+    this.sessions = new BaselineTable({ ...config.baseline, warmUp: Math.max(5, Math.ceil(config.baseline.warmUp / 10)) });
+  }
+
+  observe(span: ObservedSpan, session: SessionState): Finding[] {
+    if (!EGRESS_METHODS.has(span.method)) return [];
+    const bytes = Number(span.record.SpanAttributes[Toolwatch.RESPONSE_BYTES] ?? 0);
+    if (!Number.isFinite(bytes) || bytes < 0) return [];
+    const s = session.slot<EgressSlot>(this.name, () => ({ bytes: 0, largest: [], pii: 0, alerted: [] }));
+    s.bytes += bytes;
+    s.largest.push({ ...refOf(span), bytes });
+    s.largest.sort((a, b) => b.bytes - a.bytes);
+    if (s.largest.length > 8) s.largest.length = 8;
+
+    const found: Finding[] = [];
+    const once = (rule: string, make: () => Finding) => {
+      if (s.alerted.includes(rule)) return;
+      s.alerted.push(rule);
+      found.push(make());
+    };
+    const evidence = () => spanEvidence(s.largest);
+
+    const callKeys = spanKeys(span, span.tool || span.method);
+    const call = this.calls.judge(callKeys, bytes);
+    if (call.warm && call.z > this.config.call.zThreshold && bytes >= this.config.call.minBytes) {
+      once(`egress.large_response\u0000${span.tool}`, () => ({
+        rule: 'egress.large_response',
+        entity: span.tool || span.method,
+        windowStartNs: span.timeNs,
+        ...fromZ(call.z, this.config.call.zThreshold),
+        title: `one response of ${formatBytes(bytes)} from "${span.tool || span.method}", against ${formatBytes(call.baseline ?? 0)} usual for this client`,
+        tool: span.tool,
+        evidence: { observed: bytes, baseline: Math.round(call.baseline ?? 0), threshold: this.config.call.zThreshold, unit: 'bytes', windowMs: null, ...spanEvidence([refOf(span)]) },
+        tags: ['safe-mcp:SAFE-T1802'],
+      }));
+    } else if (bytes > 0) this.calls.learn(callKeys, bytes);
+
+    const total = this.sessions.judge(spanKeys(span), s.bytes);
+    if (total.warm && total.z > this.config.session.zThreshold && s.bytes >= this.config.session.minBytes) {
+      once('egress.session_bytes', () => ({
+        rule: 'egress.session_bytes',
+        entity: '',
+        windowStartNs: session.firstNs,
+        ...fromZ(total.z, this.config.session.zThreshold),
+        title: `${formatBytes(s.bytes)} sent to the client in one session, against ${formatBytes(total.baseline ?? 0)} usual for this client`,
+        tool: span.tool,
+        evidence: { observed: s.bytes, baseline: Math.round(total.baseline ?? 0), threshold: this.config.session.zThreshold, unit: 'bytes', windowMs: null, ...evidence() },
+        tags: ['safe-mcp:SAFE-T1802'],
+      }));
+    }
+    if (s.bytes > this.config.maxSessionBytes) {
+      once('egress.session_bytes', () => ({
+        rule: 'egress.session_bytes',
+        entity: '',
+        windowStartNs: session.firstNs,
+        ...overThreshold(s.bytes, this.config.maxSessionBytes),
+        title: `${formatBytes(s.bytes)} sent to the client in one session (limit ${formatBytes(this.config.maxSessionBytes)})`,
+        tool: span.tool,
+        evidence: { observed: s.bytes, baseline: null, threshold: this.config.maxSessionBytes, unit: 'bytes', windowMs: null, ...evidence() },
+        tags: ['safe-mcp:SAFE-T1802'],
+      }));
+    }
+
+    const findings = parseCounts(span.record.SpanAttributes[Toolwatch.RESULT_FINDINGS]);
+    for (const [rule, count] of Object.entries(findings)) {
+      const kind = findingKind(rule);
+      if (kind === 'secret') {
+        once(`egress.secret_in_result\u0000${rule}`, () => ({
+          rule: 'egress.secret_in_result',
+          entity: rule,
+          windowStartNs: span.timeNs,
+          score: 85,
+          severity: 'high',
+          title: `${count} ${rule} secret${count > 1 ? 's' : ''} in a response from "${span.tool || span.method}"`,
+          tool: span.tool,
+          evidence: { observed: count, baseline: null, threshold: 0, unit: `${rule} findings`, windowMs: null, ...spanEvidence([refOf(span)]) },
+          tags: ['safe-mcp:SAFE-T1804'],
+        }));
+      } else if (kind === 'pii') s.pii += count;
+    }
+    if (s.pii > this.config.maxPiiItems) {
+      once('egress.bulk_personal_data', () => ({
+        rule: 'egress.bulk_personal_data',
+        entity: '',
+        windowStartNs: session.firstNs,
+        ...overThreshold(s.pii, this.config.maxPiiItems),
+        title: `${s.pii} personal data items sent to the client in one session (limit ${this.config.maxPiiItems})`,
+        tool: span.tool,
+        evidence: { observed: s.pii, baseline: null, threshold: this.config.maxPiiItems, unit: 'personal data items', windowMs: null, ...evidence() },
+        tags: ['safe-mcp:SAFE-T1913'],
+      }));
+    }
+    return found;
+  }
+
+  end(session: SessionState): void {
+    const s = session.slot<EgressSlot | undefined>(this.name, () => undefined);
+    if (!s || s.alerted.some((a) => a.startsWith('egress.session_bytes'))) return;
+    this.sessions.learn(clientKeys(session.service, session.clientName), s.bytes);
+  }
+
+  snapshot(): unknown {
+    return { calls: this.calls.toJSON(), sessions: this.sessions.toJSON() };
+  }
+
+  restore(state: unknown): void {
+    const saved = state as { calls: never; sessions: never };
+    this.calls.restore(saved.calls);
+    this.sessions.restore(saved.sessions);
+  }
+}
+
+export function parseCounts(raw: string | undefined): Record<string, number> {
+  if (!raw) return {};
+  try {
+    const parsed = JSON.parse(raw) as unknown;
+    if (typeof parsed !== 'object' || parsed === null) return {};
+    return Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === 'number' && v > 0)) as Record<string, number>;
+  } catch {
+    return {}; // a broken attribute must not stop scoring; the span is still stored
+  }
+}
