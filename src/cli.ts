@@ -12,7 +12,8 @@ Commands:
   start       the whole pipeline on this machine, driven by scripted benign and hostile agents
   demo        same as start
   detector    the detector service: Kafka → scoring → ClickHouse → alert webhooks
-  proxy       run a stdio MCP server of any language behind toolwatch: proxy -- <command>
+  proxy       an MCP server of any language behind toolwatch: proxy -- <command> (stdio),
+              or proxy --http --listen <host:port> --target <url> (Streamable HTTP)
   collector   the OTLP/HTTP collector service: spans from any OTel SDK → redaction → Kafka
   redact      redact secrets and PII from text or JSON on stdin
   bench       benchmarks: bench instrument

@@ -14,7 +14,7 @@ import { createTelemetry, redactValue, scanValue, SpanRecordExporter } from '@to
 import { Semconv, SpanRecord, Toolwatch } from '@toolwatch/schemas';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { startHttpProxy, type HttpProxyOptions } from '../collector/src/proxy/http-proxy.js';
+import { startHttpProxy, type HttpProxyOptions } from '@toolwatch/collector';
 import { SseParser, type SseEvent } from '../collector/src/proxy/http-sse.js';
 import { MemoryRecordTransport } from './support/memory-transport.js';
 import { startSdkHttpServer } from './support/sdk-http-server.js';

@@ -1,6 +1,8 @@
 export { instrument, createInstrumentation, wrapConnect, type InstrumentOptions, type Instrumentation, type InstrumentTarget } from './instrument.js';
 export { createTelemetry, type Telemetry, type TelemetryOptions, SCOPE_NAME, SCOPE_VERSION } from './telemetry.js';
 export { startStdioProxy, type StdioProxy, type StdioProxyOptions } from './proxy/stdio-proxy.js';
+export { startHttpProxy, type HttpProxy, type HttpProxyOptions } from './proxy/http-proxy.js';
+export type { HttpProxyStats } from './proxy/http-stats.js';
 export { observeTransport } from './observe-transport.js';
 export { McpObserver, type ObserverSettings, type Redaction, type CapturePolicy, type Connection } from './observer/mcp-observer.js';
 export { DeferredWork } from './observer/deferred-work.js';
