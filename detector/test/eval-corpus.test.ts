@@ -117,14 +117,27 @@ describe('corpus generator: the default corpus', () => {
     }
   });
 
-  it('keeps each session sequential and never idle for 25 minutes', () => {
+  it('keeps each session sequential, never idle for 25 minutes, and mostly closed by an mcp.session span', () => {
+    let closed = 0;
     for (const l of corpus.labels) {
-      const spans = spansOf(l);
-      expect(spans[0]!.Timestamp).toBe(l.startNs);
-      expect(spans.at(-1)!.Timestamp).toBe(l.endNs);
+      const all = spansOf(l);
+      const end = (r: Span) => BigInt(r.Timestamp) + BigInt(r.Duration);
+      expect(all.map((r) => r.Timestamp).sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1))[0]).toBe(l.startNs);
+      expect(all.reduce((m, r) => (end(r) > m ? end(r) : m), 0n)).toBe(BigInt(l.endNs));
+      const last = all.at(-1)!;
+      const spans = a(last)[Toolwatch.SESSION_END] === 'true' ? all.slice(0, -1) : all;
+      if (spans !== all) {
+        closed += 1;
+        expect(last).toMatchObject({ SpanName: 'mcp.session', SpanKind: 'Internal', Timestamp: l.startNs });
+        expect(a(last)[Semconv.MCP_METHOD_NAME]).toBeUndefined();
+        expect(end(last)).toBe(BigInt(l.endNs));
+      }
+      expect(spans.some((r) => a(r)[Toolwatch.SESSION_END])).toBe(false);
       const gaps = spans.slice(1).map((r, i) => ms(r.Timestamp) - ms(spans[i]!.Timestamp));
       expect(gaps.filter((g) => g < 0 || g >= 25 * 60_000)).toEqual([]);
     }
+    expect(closed / corpus.labels.length).toBeGreaterThan(0.9);
+    expect(closed).toBeLessThan(corpus.labels.length);
   });
 
   describe('benign sessions', () => {

@@ -138,6 +138,18 @@ function plan(rng: Rng, options: CorpusOptions): { plans: SessionPlan[]; probati
 
 const nanos = (ms: number) => `${ms}000000`;
 
+/** Connection open and close: the earliest span start, the latest span end, exactly. */
+function bounds(spans: readonly BuiltSpan[]): { startNs: string; endNs: string } {
+  let start = BigInt(spans[0]!.record.Timestamp);
+  let end = 0n;
+  for (const { record } of spans) {
+    const t = BigInt(record.Timestamp);
+    if (t < start) start = t;
+    if (t + BigInt(record.Duration) > end) end = t + BigInt(record.Duration);
+  }
+  return { startNs: start.toString(), endNs: end.toString() };
+}
+
 /**
  * The labelled corpus: sessions of several clients against several servers, overlapping
  * in event time, benign ones first alone (the probation period) and then mixed with one
@@ -162,6 +174,9 @@ export function generateCorpus(options: CorpusOptions): Corpus {
       emitBenign(b, rng, benignPlan);
       history.add(client.name, b.resultBytes);
     }
+    // Most connections close and say so; the rest (a crash, a dropped link) end only by
+    // going idle, which a detector must handle as well.
+    if (rng.chance(0.95)) b.close(rng.float(50, 5_000));
     b.spans.forEach((span, index) => built.push({ span, session: order, index }));
     const onset = b.onsetIndex === null ? null : b.spans[b.onsetIndex]!.record;
     labels.push({
@@ -174,8 +189,7 @@ export function generateCorpus(options: CorpusOptions): Corpus {
       shape: p.shape,
       variant,
       spans: b.spans.length,
-      startNs: b.spans[0]!.record.Timestamp,
-      endNs: b.spans.at(-1)!.record.Timestamp,
+      ...bounds(b.spans),
       onsetIndex: b.onsetIndex,
       onsetNs: onset?.Timestamp ?? null,
       callsPerTask: benignPlan.tasks.map((t) => t.length),

@@ -40,7 +40,9 @@ export interface SessionLabel {
   shape: BenignFamily;
   /** Free text: which variant of the family, and its parameters. */
   variant: string;
+  /** Spans of the session, the closing `mcp.session` span (when the connection closed) included. */
   spans: number;
+  /** Connection open (the earliest span start) and close (the latest span end). */
   startNs: string;
   endNs: string;
   /** Index, in the session's records in order, of the first span of the episode. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SERVICE_NAME, Semconv, TOOL_ERROR, Toolwatch, type SpanRecord } from '@toolwatch/schemas';
+import { SERVICE_NAME, SESSION_SPAN_NAME, Semconv, TOOL_ERROR, Toolwatch, type SpanRecord } from '@toolwatch/schemas';
 import type { Rng } from './prng.js';
 import { listResponseBytes, server, type ClientSpec } from './world.js';
 
@@ -46,6 +46,7 @@ export class SessionBuilder {
   toolCalls = 0;
   onsetIndex: number | null = null;
   private cursorUs: number;
+  private readonly openedUs: number;
   private requestId = 0;
   private readonly common: Record<string, string>;
   private readonly resource: Record<string, string>;
@@ -59,6 +60,7 @@ export class SessionBuilder {
     startUs: number,
   ) {
     this.cursorUs = startUs;
+    this.openedUs = startUs;
     const http = server(service).transport === 'http';
     this.common = {
       [Toolwatch.SESSION_KEY]: sessionKey,
@@ -83,7 +85,8 @@ export class SessionBuilder {
   }
 
   initialize(): void {
-    this.push('initialize', 'Server', { [Toolwatch.REQUEST_BYTES]: String(this.rng.int(180, 320)), [Toolwatch.RESPONSE_BYTES]: String(this.rng.int(380, 520)) }, 0, this.rng.float(1, 4), true);
+    const sizes = { [Toolwatch.REQUEST_BYTES]: String(this.rng.int(180, 320)), [Toolwatch.RESPONSE_BYTES]: String(this.rng.int(380, 520)) };
+    this.push('initialize', 'Server', sizes, this.rng.float(2, 40), this.rng.float(1, 4), true);
     this.push('notifications/initialized', 'Server', { [Toolwatch.REQUEST_BYTES]: '0' }, this.rng.float(1, 5), 0.05, false);
   }
 
@@ -106,6 +109,15 @@ export class SessionBuilder {
   /** `notifications/tools/list_changed`, sent by the server: a CLIENT span. */
   listChanged(gapMs: number): void {
     this.push('notifications/tools/list_changed', 'Client', {}, gapMs, 0.05, false);
+  }
+
+  /** The `mcp.session` span the instrumentation writes when the connection closes: it
+   * covers the connection from open to close, so it is exported last of its session. */
+  close(gapMs: number): void {
+    const closeUs = this.cursorUs + Math.max(1, Math.round(gapMs * 1000));
+    this.cursorUs = closeUs;
+    const attributes = { ...this.common, [Toolwatch.SESSION_END]: 'true' };
+    this.spans.push({ record: this.record(SESSION_SPAN_NAME, 'Internal', attributes, this.openedUs, closeUs - this.openedUs, false), endUs: closeUs });
   }
 
   call(c: Call): void {
@@ -132,30 +144,35 @@ export class SessionBuilder {
     const startUs = this.cursorUs + Math.max(1, Math.round(gapMs * 1000));
     const durationUs = Math.max(1, Math.round(latencyMs * 1000));
     this.cursorUs = startUs + durationUs;
-    const record: SpanRecord = {
+    const spanAttributes = {
+      [Semconv.MCP_METHOD_NAME]: method,
+      ...(request ? { [Semconv.JSONRPC_REQUEST_ID]: String(this.requestId++) } : {}),
+      ...this.common,
+      ...attributes,
+    };
+    const record = this.record(tool ? `${method} ${tool}` : method, kind, spanAttributes, startUs, durationUs, error);
+    this.spans.push({ record, endUs: startUs + durationUs });
+  }
+
+  private record(name: string, kind: SpanRecord['SpanKind'], attributes: Record<string, string>, startUs: number, durationUs: number, error: boolean): SpanRecord {
+    return {
       Timestamp: `${startUs}${String(this.rng.int(0, 999)).padStart(3, '0')}`,
       TraceId: this.rng.hex(16),
       SpanId: this.rng.hex(8),
       ParentSpanId: '',
       TraceState: '',
-      SpanName: tool ? `${method} ${tool}` : method,
+      SpanName: name,
       SpanKind: kind,
       ServiceName: this.service,
       ResourceAttributes: this.resource,
       ScopeName: '@toolwatch/collector',
       ScopeVersion: '0.1.0',
-      SpanAttributes: {
-        [Semconv.MCP_METHOD_NAME]: method,
-        ...(request ? { [Semconv.JSONRPC_REQUEST_ID]: String(this.requestId++) } : {}),
-        ...this.common,
-        ...attributes,
-      },
+      SpanAttributes: attributes,
       Duration: durationUs * 1000,
       StatusCode: error ? 'Error' : 'Unset',
       StatusMessage: error ? TOOL_ERROR : '',
       Events: [],
       Links: [],
     };
-    this.spans.push({ record, endUs: startUs + durationUs });
   }
 }
