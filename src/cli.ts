@@ -1,5 +1,5 @@
 import { collectorCommand, proxyCommand, redactCommand } from '@toolwatch/collector';
-import { ConfigError, detectorCommand } from '@toolwatch/detector';
+import { ConfigError, detectorCommand, evalCommand } from '@toolwatch/detector';
 import { benchCommand } from './bench/bench-command.js';
 import { startCommand } from './demo/start-command.js';
 import { stderrLogger } from './log.js';
@@ -16,6 +16,7 @@ Commands:
               or proxy --http --listen <host:port> --target <url> (Streamable HTTP)
   collector   the OTLP/HTTP collector service: spans from any OTel SDK → redaction → Kafka
   redact      redact secrets and PII from text or JSON on stdin
+  eval        score the detector on a labelled corpus of benign and hostile sessions
   bench       benchmarks: bench instrument
   help        this text
 
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, Command> = {
   collector: collectorCommand,
   redact: redactCommand,
   bench: benchCommand,
+  eval: evalCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -16,3 +16,4 @@ export { KafkaSpanSource } from './sources/kafka-source.js';
 export { ClickHouseStore } from './storage/clickhouse-store.js';
 export { createSinks } from './sinks/index.js';
 export { detectorCommand, DETECTOR_HELP } from './cli.js';
+export * from './eval/index.js';
