@@ -17,17 +17,28 @@ const Baseline = z
   .strict()
   .prefault({});
 
+const History = z
+  .object({
+    /** Sessions remembered per client (and per server, the fallback). */
+    sessions: z.number().int().positive().default(200),
+    /** Sessions a client needs before its own history judges it. */
+    minSessions: z.number().int().positive().default(10),
+    maxKeys: z.number().int().positive().default(50_000),
+  })
+  .strict()
+  .prefault({});
+
 export const RulesConfig = z
   .object({
     rate: z
       .object({
         windowMs: z.number().int().positive().default(60_000),
-        maxCalls: z.number().int().positive().default(120),
+        maxCalls: z.number().int().positive().default(600),
         burst: z
           .object({
-            calls: z.number().int().min(2).default(4),
-            zThreshold: z.number().positive().default(3.5),
-            maxMeanGapMs: z.number().nonnegative().default(1_000),
+            runGapMs: z.number().nonnegative().default(1_000),
+            minRun: z.number().int().min(2).default(8),
+            factor: z.number().positive().default(1.5),
           })
           .strict()
           .prefault({}),
@@ -36,11 +47,11 @@ export const RulesConfig = z
             windowMs: z.number().int().positive().default(300_000),
             hardLimit: z.number().int().min(2).default(10),
             minRepeats: z.number().int().min(2).default(3),
-            factor: z.number().positive().default(2),
+            factor: z.number().positive().default(1.5),
           })
           .strict()
           .prefault({}),
-        baseline: Baseline,
+        history: History,
       })
       .strict()
       .prefault({}),
@@ -52,7 +63,11 @@ export const RulesConfig = z
       .object({
         maxSessionBytes: z.number().int().positive().default(10 * 1_048_576),
         session: z
-          .object({ zThreshold: z.number().positive().default(3), minBytes: z.number().int().nonnegative().default(1_048_576) })
+          .object({
+            maxFactor: z.number().positive().default(1.5),
+            medianFactor: z.number().positive().default(10),
+            minBytes: z.number().int().nonnegative().default(262_144),
+          })
           .strict()
           .prefault({}),
         call: z
@@ -61,6 +76,7 @@ export const RulesConfig = z
           .prefault({}),
         maxPiiItems: z.number().int().positive().default(100),
         baseline: Baseline,
+        history: History,
       })
       .strict()
       .prefault({}),

@@ -66,6 +66,13 @@ export class BaselineTable {
     if (this.table.size > this.options.maxKeys) this.table.delete(this.table.keys().next().value!);
   }
 
+  /** Learns into the keys that are still warming up only. When a point was judged (and
+   * flagged) against a wider fallback, the client's own baseline must still learn it, or a
+   * client that is simply unlike the others would be judged by them for ever. */
+  learnCold(keys: readonly string[], value: number): void {
+    for (const key of keys) if (this.count(key) < this.options.warmUp) this.learnOne(key, value);
+  }
+
   count(key: string): number {
     return this.table.get(key)?.count ?? 0;
   }

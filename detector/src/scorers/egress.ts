@@ -1,20 +1,23 @@
 import { findingKind, Toolwatch } from '@toolwatch/schemas';
 import { BaselineTable, type BaselineOptions } from '../baselines/baseline-table.js';
+import { RecentValues } from '../baselines/recent-values.js';
 import type { ObservedSpan, SessionState } from '../session.js';
-import { clientKeys, spanKeys } from './rate.js';
+import { clientKeys, learnSession, spanKeys, type SessionHistory } from './rate.js';
 import { formatBytes } from './format.js';
 import { fromZ, overThreshold, refOf, spanEvidence, type Finding, type Scorer, type SpanRef } from './scorer.js';
 
 export interface EgressConfig {
   /** Hard cap on what one session receives, whatever was learned. */
   maxSessionBytes: number;
-  /** The running session total against the client's learned session totals. */
-  session: { zThreshold: number; minBytes: number };
+  /** The running session total against the client's recent sessions: past `maxFactor`
+   * times the largest of them, `medianFactor` times their median, and `minBytes`. */
+  session: { maxFactor: number; medianFactor: number; minBytes: number };
   /** One response against the client's learned responses from the same tool. */
   call: { zThreshold: number; minBytes: number };
   /** Personal data items (cards, IBANs, e-mail, phone) in one session's results. */
   maxPiiItems: number;
   baseline: BaselineOptions;
+  history: SessionHistory;
 }
 
 interface EgressSlot {
@@ -32,11 +35,11 @@ export class EgressScorer implements Scorer {
   readonly name = 'egress';
   readonly kind = 'egress' as const;
   private readonly calls: BaselineTable;
-  private readonly sessions: BaselineTable;
+  private readonly sessions: RecentValues;
 
   constructor(private readonly config: EgressConfig) {
     this.calls = new BaselineTable(config.baseline);
-    this.sessions = new BaselineTable({ ...config.baseline, warmUp: Math.max(5, Math.ceil(config.baseline.warmUp / 10)) });
+    this.sessions = new RecentValues(config.history.sessions, config.history.maxKeys);
   }
 
   observe(span: ObservedSpan, session: SessionState): Finding[] {
@@ -59,7 +62,8 @@ export class EgressScorer implements Scorer {
 
     const callKeys = spanKeys(span, span.tool || span.method);
     const call = this.calls.judge(callKeys, bytes);
-    if (call.warm && call.z > this.config.call.zThreshold && bytes >= this.config.call.minBytes) {
+    const large = call.warm && call.z > this.config.call.zThreshold && bytes >= this.config.call.minBytes;
+    if (large) {
       once(`egress.large_response\u0000${span.tool}`, () => ({
         rule: 'egress.large_response',
         entity: span.tool || span.method,
@@ -70,18 +74,21 @@ export class EgressScorer implements Scorer {
         evidence: { observed: bytes, baseline: Math.round(call.baseline ?? 0), threshold: this.config.call.zThreshold, unit: 'bytes', windowMs: null, ...spanEvidence([refOf(span)]) },
         tags: ['safe-mcp:SAFE-T1802'],
       }));
+      this.calls.learnCold(callKeys, bytes);
     } else if (bytes > 0) this.calls.learn(callKeys, bytes);
 
-    const total = this.sessions.judge(spanKeys(span), s.bytes);
-    if (total.warm && total.z > this.config.session.zThreshold && s.bytes >= this.config.session.minBytes) {
+    const usual = this.sessions.summary(spanKeys(span), this.config.history.minSessions);
+    const { maxFactor, medianFactor, minBytes } = this.config.session;
+    const limit = usual ? Math.max(minBytes, maxFactor * usual.max, medianFactor * usual.median) : Number.POSITIVE_INFINITY;
+    if (s.bytes > limit) {
       once('egress.session_bytes', () => ({
         rule: 'egress.session_bytes',
         entity: '',
         windowStartNs: session.firstNs,
-        ...fromZ(total.z, this.config.session.zThreshold),
-        title: `${formatBytes(s.bytes)} sent to the client in one session, against ${formatBytes(total.baseline ?? 0)} usual for this client`,
+        ...overThreshold(s.bytes, limit),
+        title: `${formatBytes(s.bytes)} sent to the client in one session, against at most ${formatBytes(usual!.max)} (median ${formatBytes(usual!.median)}) in this client's recent sessions`,
         tool: span.tool,
-        evidence: { observed: s.bytes, baseline: Math.round(total.baseline ?? 0), threshold: this.config.session.zThreshold, unit: 'bytes', windowMs: null, ...evidence() },
+        evidence: { observed: s.bytes, baseline: usual!.median, threshold: Math.round(limit), unit: 'bytes', windowMs: null, ...evidence() },
         tags: ['safe-mcp:SAFE-T1802'],
       }));
     }
@@ -132,8 +139,8 @@ export class EgressScorer implements Scorer {
 
   end(session: SessionState): void {
     const s = session.slot<EgressSlot | undefined>(this.name, () => undefined);
-    if (!s || s.alerted.some((a) => a.startsWith('egress.session_bytes'))) return;
-    this.sessions.learn(clientKeys(session.service, session.clientName), s.bytes);
+    const flagged = s?.alerted.includes('egress.session_bytes') ?? false;
+    learnSession(this.sessions, clientKeys(session.service, session.clientName), s?.bytes ?? 0, flagged, this.config.history.minSessions);
   }
 
   snapshot(): unknown {
@@ -141,7 +148,7 @@ export class EgressScorer implements Scorer {
   }
 
   restore(state: unknown): void {
-    const saved = state as { calls: never; sessions: never };
+    const saved = state as { calls: never; sessions: Record<string, number[]> };
     this.calls.restore(saved.calls);
     this.sessions.restore(saved.sessions);
   }

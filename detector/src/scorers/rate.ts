@@ -1,26 +1,38 @@
 import { Toolwatch } from '@toolwatch/schemas';
-import { BaselineTable, type BaselineOptions } from '../baselines/baseline-table.js';
+import { RecentValues } from '../baselines/recent-values.js';
 import type { ObservedSpan, SessionState } from '../session.js';
-import { fromZ, overThreshold, refOf, spanEvidence, type Finding, type Scorer, type SpanRef } from './scorer.js';
+import { overThreshold, refOf, spanEvidence, type Finding, type Scorer, type SpanRef } from './scorer.js';
+
+export interface SessionHistory {
+  /** Sessions remembered per client (and per server, the fallback). */
+  sessions: number;
+  /** Sessions a client needs before its own history judges it. */
+  minSessions: number;
+  maxKeys: number;
+}
 
 export interface RateConfig {
   /** Hard limit: more tool calls than `maxCalls` within `windowMs`, whatever was learned. */
   windowMs: number;
   maxCalls: number;
-  /** Bursts: the mean gap of the last `calls` calls against the client's learned gaps. */
-  burst: { calls: number; zThreshold: number; maxMeanGapMs: number };
-  /** Loops: one call (tool and canonical arguments) repeated within `windowMs`. */
+  /** Bursts: a run of calls less than `runGapMs` apart, longer than `factor` times the
+   * longest run of the client's recent sessions, and at least `minRun` calls. */
+  burst: { runGapMs: number; minRun: number; factor: number };
+  /** Loops: one call (tool and canonical arguments) repeated within `windowMs`, more than
+   * `factor` times the most this client repeats a call to this tool, at least `minRepeats`
+   * times; or `hardLimit` times whatever was learned (SAFE-MCP T1106). */
   identical: { windowMs: number; hardLimit: number; minRepeats: number; factor: number };
-  baseline: BaselineOptions;
+  history: SessionHistory;
 }
 
 interface RateSlot {
   times: number[];
   recent: SpanRef[];
-  gaps: number[];
   lastMs: number | null;
+  run: number;
+  maxRun: number;
   repeats: Record<string, number[]>;
-  maxRepeats: number;
+  maxRepeatsByTool: Record<string, number>;
   windowAlertedAt: number;
   burstAlerted: boolean;
   loopsAlerted: string[];
@@ -28,18 +40,17 @@ interface RateSlot {
 
 const TAGS = ['safe-mcp:SAFE-T1106'];
 
-/** High-frequency calls: a fixed window limit, bursts against the client's learned pace,
- * and loops of one identical call against how often the client normally repeats itself. */
+/** High-frequency calls: a fixed window limit, runs of rapid calls longer than the client
+ * ever makes, and loops of one identical call beyond how often the client repeats itself. */
 export class RateScorer implements Scorer {
   readonly name = 'rate';
   readonly kind = 'rate' as const;
-  private readonly gaps: BaselineTable;
-  private readonly repeats: BaselineTable;
+  private readonly runs: RecentValues;
+  private readonly repeats: RecentValues;
 
   constructor(private readonly config: RateConfig) {
-    this.gaps = new BaselineTable(config.baseline);
-    // One observation per session: warm after a tenth as many sessions as calls.
-    this.repeats = new BaselineTable({ ...config.baseline, warmUp: Math.max(5, Math.ceil(config.baseline.warmUp / 10)) });
+    this.runs = new RecentValues(config.history.sessions, config.history.maxKeys);
+    this.repeats = new RecentValues(config.history.sessions, config.history.maxKeys);
   }
 
   observe(span: ObservedSpan, session: SessionState): Finding[] {
@@ -47,41 +58,38 @@ export class RateScorer implements Scorer {
     const s = session.slot<RateSlot>(this.name, () => ({
       times: [],
       recent: [],
-      gaps: [],
       lastMs: null,
+      run: 0,
+      maxRun: 0,
       repeats: {},
-      maxRepeats: 0,
+      maxRepeatsByTool: {},
       windowAlertedAt: -1,
       burstAlerted: false,
       loopsAlerted: [],
     }));
-    const key = spanKeys(span);
-    const found: Finding[] = [];
     s.recent.push(refOf(span));
     if (s.recent.length > 32) s.recent.shift();
-
-    const windowed = this.windowLimit(span, s);
-    if (windowed) found.push(windowed);
-    const burst = this.burst(span, s, key);
-    if (burst) found.push(burst);
-    const loop = this.loop(span, s, key);
-    if (loop) found.push(loop);
-    return found;
+    return [this.windowLimit(span, s), this.burst(span, s), this.loop(span, s)].filter((f): f is Finding => f !== undefined);
   }
 
   end(session: SessionState): void {
     const s = session.slot<RateSlot | undefined>(this.name, () => undefined);
-    if (!s || s.loopsAlerted.length > 0) return;
-    this.repeats.learn(clientKeys(session.service, session.clientName), s.maxRepeats);
+    if (!s) return;
+    const keys = clientKeys(session.service, session.clientName);
+    learnSession(this.runs, keys, s.maxRun, s.burstAlerted, this.config.history.minSessions);
+    for (const [tool, max] of Object.entries(s.maxRepeatsByTool)) {
+      const looped = s.loopsAlerted.some((l) => l.startsWith(`${tool}\u0000`));
+      learnSession(this.repeats, clientKeys(session.service, session.clientName, tool), max, looped, this.config.history.minSessions);
+    }
   }
 
   snapshot(): unknown {
-    return { gaps: this.gaps.toJSON(), repeats: this.repeats.toJSON() };
+    return { runs: this.runs.toJSON(), repeats: this.repeats.toJSON() };
   }
 
   restore(state: unknown): void {
-    const saved = state as { gaps: never; repeats: never };
-    this.gaps.restore(saved.gaps);
+    const saved = state as { runs: Record<string, number[]>; repeats: Record<string, number[]> };
+    this.runs.restore(saved.runs);
     this.repeats.restore(saved.repeats);
   }
 
@@ -107,37 +115,30 @@ export class RateScorer implements Scorer {
     };
   }
 
-  private burst(span: ObservedSpan, s: RateSlot, key: string[]): Finding | undefined {
-    const { calls, zThreshold, maxMeanGapMs } = this.config.burst;
-    if (s.lastMs !== null) {
-      s.gaps.push(Math.max(0, span.timeMs - s.lastMs));
-      if (s.gaps.length > calls) s.gaps.shift();
-    }
+  private burst(span: ObservedSpan, s: RateSlot): Finding | undefined {
+    const { runGapMs, minRun, factor } = this.config.burst;
+    s.run = s.lastMs !== null && span.timeMs - s.lastMs <= runGapMs ? s.run + 1 : 1;
     s.lastMs = Math.max(s.lastMs ?? span.timeMs, span.timeMs);
-    if (s.gaps.length < calls) return undefined;
-    const meanGap = s.gaps.reduce((a, b) => a + b, 0) / s.gaps.length;
-    const judged = this.gaps.judge(key, meanGap);
-    // Faster than this client ever goes, and fast in absolute terms: a person or a
-    // thinking model does not fire tool calls every few milliseconds.
-    if (judged.warm && judged.z < -zThreshold && meanGap <= maxMeanGapMs) {
-      if (s.burstAlerted) return undefined;
-      s.burstAlerted = true;
-      return {
-        rule: 'rate.burst',
-        entity: '',
-        windowStartNs: span.timeNs,
-        ...fromZ(judged.z, zThreshold),
-        title: `calls ${Math.round(meanGap)} ms apart, against ${Math.round(judged.baseline ?? 0)} ms usual for this client`,
-        tool: span.tool,
-        evidence: { observed: Math.round(meanGap), baseline: round(judged.baseline), threshold: zThreshold, unit: 'ms between calls', windowMs: null, ...spanEvidence(s.recent.slice(-calls - 1)) },
-        tags: TAGS,
-      };
-    }
-    if (!s.burstAlerted) this.gaps.learn(key, meanGap);
-    return undefined;
+    s.maxRun = Math.max(s.maxRun, s.run);
+    if (s.burstAlerted || s.run < minRun) return undefined;
+    const usual = this.runs.summary(spanKeys(span), this.config.history.minSessions);
+    if (!usual) return undefined;
+    const limit = Math.max(minRun, Math.ceil(factor * usual.max));
+    if (s.run < limit) return undefined;
+    s.burstAlerted = true;
+    return {
+      rule: 'rate.burst',
+      entity: '',
+      windowStartNs: span.timeNs,
+      ...overThreshold(s.run, limit),
+      title: `${s.run} calls in a rapid run, against at most ${usual.max} in this client's recent sessions`,
+      tool: span.tool,
+      evidence: { observed: s.run, baseline: usual.max, threshold: limit, unit: 'calls in a run', windowMs: null, ...spanEvidence(s.recent.slice(-s.run)) },
+      tags: TAGS,
+    };
   }
 
-  private loop(span: ObservedSpan, s: RateSlot, key: string[]): Finding | undefined {
+  private loop(span: ObservedSpan, s: RateSlot): Finding | undefined {
     const { windowMs, hardLimit, minRepeats, factor } = this.config.identical;
     const hash = span.record.SpanAttributes[Toolwatch.ARGUMENTS_HASH];
     if (!hash) return undefined;
@@ -146,25 +147,38 @@ export class RateScorer implements Scorer {
     times.push(span.timeMs);
     while (times.length > 0 && times[0]! <= span.timeMs - windowMs) times.shift();
     const repeated = times.length;
-    s.maxRepeats = Math.max(s.maxRepeats, repeated);
+    s.maxRepeatsByTool[span.tool] = Math.max(s.maxRepeatsByTool[span.tool] ?? 0, repeated);
     if (Object.keys(s.repeats).length > 512) delete s.repeats[Object.keys(s.repeats)[0]!];
+    if (s.loopsAlerted.includes(call) || repeated < minRepeats) return undefined;
 
-    const usual = this.repeats.judge(key, 0);
-    const learned = usual.warm ? Math.max(minRepeats, Math.ceil(factor * Math.max(1, usual.baseline ?? 1))) : Number.POSITIVE_INFINITY;
-    const limit = Math.min(hardLimit, learned);
-    if (repeated < limit || s.loopsAlerted.includes(call)) return undefined;
+    const usual = this.repeats.summary(spanKeys(span, span.tool), this.config.history.minSessions);
+    const limit = usual ? Math.min(hardLimit, Math.max(minRepeats, Math.floor(factor * usual.max) + 1)) : hardLimit;
+    if (repeated < limit) return undefined;
     s.loopsAlerted.push(call);
     return {
       rule: 'rate.identical_calls',
-      entity: `${span.tool}\u0000${hash}`,
+      entity: call,
       windowStartNs: span.timeNs,
       ...overThreshold(repeated, limit),
       title: `the same "${span.tool}" call ${repeated} times in ${windowMs / 60_000} min`,
       tool: span.tool,
-      evidence: { observed: repeated, baseline: round(usual.baseline), threshold: limit, unit: 'identical calls', windowMs, ...spanEvidence(s.recent.slice(-repeated)) },
+      evidence: { observed: repeated, baseline: usual?.max ?? null, threshold: limit, unit: 'identical calls', windowMs, ...spanEvidence(s.recent.slice(-repeated)) },
       tags: TAGS,
     };
   }
+}
+
+/**
+ * What a finished session teaches a history: not what it was flagged for, unless the
+ * client's own history is still too short to judge it — then it was judged by the server's
+ * other clients, and its own history must learn it or never become its own.
+ */
+export function learnSession(history: RecentValues, keys: string[], value: number, flagged: boolean, minSessions: number): void {
+  const [client, server] = keys as [string, string];
+  if (!flagged) {
+    history.add(client, value);
+    history.add(server, value);
+  } else if (!history.has(client, minSessions)) history.add(client, value);
 }
 
 /** Baseline keys, most specific first: this client on this server, then the server as a
@@ -176,4 +190,3 @@ export const clientKeys = (service: string, client: string, ...more: string[]): 
 export const spanKeys = (span: ObservedSpan, ...more: string[]): string[] =>
   clientKeys(span.service, span.record.SpanAttributes[Toolwatch.CLIENT_NAME] ?? '', ...more);
 export const msToNs = (ms: number): string => (BigInt(Math.floor(ms)) * 1_000_000n).toString();
-const round = (n: number | null): number | null => (n === null ? null : Math.round(n * 100) / 100);
