@@ -64,7 +64,7 @@ export const RulesConfig = z
         maxSessionBytes: z.number().int().positive().default(10 * 1_048_576),
         session: z
           .object({
-            maxFactor: z.number().positive().default(1.5),
+            maxFactor: z.number().positive().default(1.3),
             medianFactor: z.number().positive().default(10),
             minBytes: z.number().int().nonnegative().default(262_144),
           })

@@ -9,9 +9,9 @@ describe('detector configuration', () => {
     const config = parseDetectorConfig({});
     expect(config.kafka).toBeUndefined();
     expect(config.clickhouse.dataDir).toBe('./data/clickhouse');
-    expect(config.rules.rate).toMatchObject({ windowMs: 60_000, maxCalls: 120, identical: { hardLimit: 10 } });
+    expect(config.rules.rate).toMatchObject({ windowMs: 60_000, maxCalls: 600, identical: { hardLimit: 10 }, history: { minSessions: 10 } });
     expect(config.rules.egress.maxSessionBytes).toBe(10 * 1_048_576);
-    expect(config.rules.rate.baseline.warmUp).toBe(30);
+    expect(config.rules.egress.baseline.warmUp).toBe(30);
   });
 
   it('names a misspelt key instead of ignoring it', () => {

@@ -69,7 +69,8 @@ describe('instrumented server → Kafka → detector → ClickHouse → signed w
     const byAgent = Object.fromEntries(demo.outcomes.map((o) => [o.agent.name, [...new Set(o.alerts.map((a) => a.rule))].sort()]));
     expect(byAgent).toEqual({
       'support-assistant': [],
-      'looping-agent': ['rate.identical_calls'],
+      // 45 calls back to back: a loop, and a run longer than any in the history.
+      'looping-agent': ['rate.burst', 'rate.identical_calls'],
       'prompt-injected-agent': ['novelty.unadvertised_tool'],
       'exfiltrating-agent': ['egress.bulk_personal_data', 'egress.session_bytes'],
       // It reads a .env full of tokens: the path and the secrets in the answer both count.

@@ -22,6 +22,9 @@ export interface EgressConfig {
 
 interface EgressSlot {
   bytes: number;
+  /** The largest single response: the session total without it is what a trickle of
+   * ordinary reads adds up to, and a legitimate one-off export does not inflate. */
+  largestResponse: number;
   largest: (SpanRef & { bytes: number })[];
   pii: number;
   alerted: string[];
@@ -36,18 +39,21 @@ export class EgressScorer implements Scorer {
   readonly kind = 'egress' as const;
   private readonly calls: BaselineTable;
   private readonly sessions: RecentValues;
+  private readonly trimmed: RecentValues;
 
   constructor(private readonly config: EgressConfig) {
     this.calls = new BaselineTable(config.baseline);
     this.sessions = new RecentValues(config.history.sessions, config.history.maxKeys);
+    this.trimmed = new RecentValues(config.history.sessions, config.history.maxKeys);
   }
 
   observe(span: ObservedSpan, session: SessionState): Finding[] {
     if (!EGRESS_METHODS.has(span.method)) return [];
     const bytes = Number(span.record.SpanAttributes[Toolwatch.RESPONSE_BYTES] ?? 0);
     if (!Number.isFinite(bytes) || bytes < 0) return [];
-    const s = session.slot<EgressSlot>(this.name, () => ({ bytes: 0, largest: [], pii: 0, alerted: [] }));
+    const s = session.slot<EgressSlot>(this.name, () => ({ bytes: 0, largestResponse: 0, largest: [], pii: 0, alerted: [] }));
     s.bytes += bytes;
+    s.largestResponse = Math.max(s.largestResponse, bytes);
     s.largest.push({ ...refOf(span), bytes });
     s.largest.sort((a, b) => b.bytes - a.bytes);
     if (s.largest.length > 8) s.largest.length = 8;
@@ -77,18 +83,19 @@ export class EgressScorer implements Scorer {
       this.calls.learnCold(callKeys, bytes);
     } else if (bytes > 0) this.calls.learn(callKeys, bytes);
 
-    const usual = this.sessions.summary(spanKeys(span), this.config.history.minSessions);
-    const { maxFactor, medianFactor, minBytes } = this.config.session;
-    const limit = usual ? Math.max(minBytes, maxFactor * usual.max, medianFactor * usual.median) : Number.POSITIVE_INFINITY;
-    if (s.bytes > limit) {
+    // Without its largest response: one big answer is the large-response rule's to judge
+    // (per tool), and a client's occasional legitimate export must not make every
+    // session with one look like exfiltration.
+    const over = this.overHistory(span, s.bytes - s.largestResponse, this.trimmed);
+    if (over) {
       once('egress.session_bytes', () => ({
         rule: 'egress.session_bytes',
         entity: '',
         windowStartNs: session.firstNs,
-        ...overThreshold(s.bytes, limit),
-        title: `${formatBytes(s.bytes)} sent to the client in one session, against at most ${formatBytes(usual!.max)} (median ${formatBytes(usual!.median)}) in this client's recent sessions`,
+        ...overThreshold(over.observed, over.limit),
+        title: `${formatBytes(s.bytes)} sent to the client in one session${over.trimmed ? ' in ordinary responses' : ''}, against at most ${formatBytes(over.max)} (median ${formatBytes(over.median)}) in this client's recent sessions`,
         tool: span.tool,
-        evidence: { observed: s.bytes, baseline: usual!.median, threshold: Math.round(limit), unit: 'bytes', windowMs: null, ...evidence() },
+        evidence: { observed: over.observed, baseline: over.median, threshold: Math.round(over.limit), unit: over.trimmed ? 'bytes without the largest response' : 'bytes', windowMs: null, ...evidence() },
         tags: ['safe-mcp:SAFE-T1802'],
       }));
     }
@@ -140,17 +147,30 @@ export class EgressScorer implements Scorer {
   end(session: SessionState): void {
     const s = session.slot<EgressSlot | undefined>(this.name, () => undefined);
     const flagged = s?.alerted.includes('egress.session_bytes') ?? false;
-    learnSession(this.sessions, clientKeys(session.service, session.clientName), s?.bytes ?? 0, flagged, this.config.history.minSessions);
+    const keys = clientKeys(session.service, session.clientName);
+    learnSession(this.sessions, keys, s?.bytes ?? 0, flagged, this.config.history.minSessions);
+    learnSession(this.trimmed, keys, (s?.bytes ?? 0) - (s?.largestResponse ?? 0), flagged, this.config.history.minSessions);
+  }
+
+  /** A session measure past its history: `maxFactor` times the largest, `medianFactor`
+   * times the median, and `minBytes`. */
+  private overHistory(span: ObservedSpan, observed: number, history: RecentValues) {
+    const usual = history.summary(spanKeys(span), this.config.history.minSessions);
+    if (!usual) return undefined;
+    const { maxFactor, medianFactor, minBytes } = this.config.session;
+    const limit = Math.max(minBytes, maxFactor * usual.max, medianFactor * usual.median);
+    return observed > limit ? { observed, limit, max: usual.max, median: usual.median, trimmed: history === this.trimmed } : undefined;
   }
 
   snapshot(): unknown {
-    return { calls: this.calls.toJSON(), sessions: this.sessions.toJSON() };
+    return { calls: this.calls.toJSON(), sessions: this.sessions.toJSON(), trimmed: this.trimmed.toJSON() };
   }
 
   restore(state: unknown): void {
-    const saved = state as { calls: never; sessions: Record<string, number[]> };
+    const saved = state as { calls: never; sessions: Record<string, number[]>; trimmed: Record<string, number[]> };
     this.calls.restore(saved.calls);
     this.sessions.restore(saved.sessions);
+    this.trimmed.restore(saved.trimmed);
   }
 }
 
