@@ -131,15 +131,8 @@ describe('reference servers, unmodified, under node --import toolwatch/register'
 
   it('server-everything over Streamable HTTP: the Mcp-Session-Id is the session key', async () => {
     const file = join(dir, 'everything-http.jsonl');
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--import', REGISTER, serverBin('server-everything'), 'streamableHttp'], {
-      env: env(file, { PORT: String(port) }),
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const { port, child } = await everythingOverHttp('streamableHttp', file, 'listening');
     try {
-      await waitFor(() => stderr.includes('listening'), 15_000, 'server-everything to listen');
       const client = new Client({ name: 'http-test', version: '1.0.0' });
       const transport = new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`));
       await client.connect(transport);
@@ -169,15 +162,8 @@ describe('reference servers, unmodified, under node --import toolwatch/register'
 describe('server-everything over the HTTP+SSE transport (protocol 2024-11-05)', () => {
   it('spans carry the SSE session id and http', async () => {
     const file = join(dir, 'everything-sse.jsonl');
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--import', REGISTER, serverBin('server-everything'), 'sse'], {
-      env: env(file, { PORT: String(port) }),
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const { port, child } = await everythingOverHttp('sse', file, 'running on port');
     try {
-      await waitFor(() => stderr.includes('running on port'), 15_000, 'server-everything (sse) to listen');
       const client = new Client({ name: 'sse-test', version: '1.0.0' });
       const transport = new SSEClientTransport(new URL(`http://127.0.0.1:${port}/sse`));
       await client.connect(transport);
@@ -198,6 +184,19 @@ describe('server-everything over the HTTP+SSE transport (protocol 2024-11-05)', 
     }
   });
 });
+
+/** server-everything on a free loopback port under register, once it says it listens. */
+async function everythingOverHttp(mode: 'streamableHttp' | 'sse', file: string, ready: string) {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', REGISTER, serverBin('server-everything'), mode], {
+    env: env(file, { PORT: String(port) }),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  await waitFor(() => stderr.includes(ready), 15_000, `server-everything (${mode}) to listen`);
+  return { port, child };
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

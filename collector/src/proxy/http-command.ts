@@ -1,8 +1,5 @@
-import { exporterFromEnv } from '../exporters/from-env.js';
-import { redactValue, scanValue } from '../redaction/index.js';
-import { registerSettingsFromEnv } from '../register/env-settings.js';
-import { createTelemetry } from '../telemetry.js';
 import { startHttpProxy } from './http-proxy.js';
+import { telemetryFromEnv } from '../telemetry-from-env.js';
 
 type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
 
@@ -73,13 +70,7 @@ export async function httpProxyCommand(argv: string[], log: Log): Promise<number
     log('error', `proxy: ${args}`);
     return 2;
   }
-  const settings = registerSettingsFromEnv(process.env);
-  const telemetry = createTelemetry({
-    exporter: exporterFromEnv(process.env),
-    redaction: { scanValue, redactValue },
-    capture: settings.capture,
-    onInternalError: settings.debug ? (err) => log('warn', `instrumentation error: ${(err as Error).message}`) : undefined,
-  });
+  const { telemetry, settings } = telemetryFromEnv(process.env, (m) => log('warn', m));
   const observer = telemetry.observerSettings(args.service ?? settings.serviceName ?? args.target.host);
   let proxy;
   try {

@@ -1,9 +1,6 @@
 import { basename, extname } from 'node:path';
-import { exporterFromEnv } from '../exporters/from-env.js';
-import { redactValue, scanValue } from '../redaction/index.js';
-import { registerSettingsFromEnv } from '../register/env-settings.js';
-import { createTelemetry } from '../telemetry.js';
 import { httpProxyCommand } from './http-command.js';
+import { telemetryFromEnv } from '../telemetry-from-env.js';
 import { startStdioProxy } from './stdio-proxy.js';
 
 type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -81,13 +78,7 @@ export async function proxyCommand(argv: string[], log: Log): Promise<number> {
     log('error', 'proxy: no server command; usage: toolwatch proxy [--service <name>] -- <command> [args…]');
     return 2;
   }
-  const settings = registerSettingsFromEnv(process.env);
-  const telemetry = createTelemetry({
-    exporter: exporterFromEnv(process.env),
-    redaction: { scanValue, redactValue },
-    capture: settings.capture,
-    onInternalError: settings.debug ? (err) => log('warn', `instrumentation error: ${(err as Error).message}`) : undefined,
-  });
+  const { telemetry, settings } = telemetryFromEnv(process.env, (m) => log('warn', m));
   const proxy = startStdioProxy({
     command: command[0]!,
     args: command.slice(1),
