@@ -124,6 +124,15 @@ export const DetectorConfig = z
       )
       .default([]),
     rules: RulesConfig.prefault({}),
+    /** How often a partition's learned state is saved to ClickHouse (also on stop): a new
+     * owner after a kill rebuilds from the last save by re-reading the topic from there. */
+    state: z
+      .object({
+        saveEveryBatches: z.number().int().positive().default(50),
+        saveEveryMs: z.number().int().positive().default(10_000),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 export type DetectorConfig = z.infer<typeof DetectorConfig>;

@@ -1,10 +1,11 @@
 import { decodeSpanRecord, type AlertRecord, type SpanRecord } from '@toolwatch/schemas';
-import type { RulesConfig } from './config.js';
+import type { DetectorConfig, RulesConfig } from './config.js';
 import { DetectionEngine } from './engine.js';
 import type { AlertSink } from './sinks/alert-sink.js';
 import { DeliveryQueue, type DeliveryOptions } from './sinks/delivery-queue.js';
 import type { SourceBatch, SpanSource } from './sources/span-source.js';
 import type { ClickHouseStore } from './storage/clickhouse-store.js';
+import { StateStore, type PartitionKey } from './storage/state-store.js';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 export type Logger = (level: LogLevel, message: string) => void;
@@ -18,6 +19,10 @@ export interface DetectorServiceOptions {
   log?: Logger;
   /** Called for each new alert after it is stored (the demo prints them). */
   onAlert?: (alert: AlertRecord) => void;
+  /** State partitioned like the topic, and when to save each partition's: only a source
+   * with a consumer group (Kafka) has offsets that outlive the process, so only it saves.
+   * Without it (or `false`), one engine scores every partition and nothing is saved. */
+  state?: Partial<DetectorConfig['state']> | false;
 }
 
 export interface DetectorStats {
@@ -25,7 +30,27 @@ export interface DetectorStats {
   invalid: number;
   spansWritten: number;
   alerts: number;
+  /** Messages read again only to rebuild a partition's state after another owner. */
+  replayed: number;
 }
+
+/** One partition's engine and where it stands in the partition's offsets. */
+interface Partition {
+  key: PartitionKey;
+  engine: DetectionEngine;
+  /** The offset expected next: a batch that starts elsewhere had another owner or a retry. */
+  next: bigint;
+  /** The last offset the engine has seen: anything up to it is in its state, and written. */
+  seen: bigint;
+  /** Offsets below this were written by an earlier owner: read for state only. */
+  replayUntil: bigint;
+  /** Alerts raised by a batch whose write failed (for a source that cannot seek back). */
+  unwritten: AlertRecord[];
+  batchesSinceSave: number;
+  savedAtMs: number;
+}
+
+const max = (a: bigint, b: bigint) => (a > b ? a : b);
 
 /**
  * Source → decode → score → ClickHouse → alert sinks. A batch counts as handled (and its
@@ -33,16 +58,36 @@ export interface DetectorStats {
  * runs behind, from their queues. A message that cannot be read is counted, logged with
  * its reason and dead-lettered; it never stops the stream.
  */
+/**
+ * Source → decode → score → ClickHouse → alert sinks. A batch counts as handled (and its
+ * offsets commit) only after its spans and alerts are in ClickHouse; delivery to the sinks
+ * runs behind, from their queues. A message that cannot be read is counted, logged with
+ * its reason and dead-lettered; it never stops the stream.
+ *
+ * With the `state` option, state is partitioned like the topic: Kafka keys messages by session, so one engine per
+ * partition sees whole sessions. A partition's engine is saved every so often and on stop;
+ * a new owner loads it and, when the previous owner went further than its last save,
+ * re-reads the topic from there for state only: the same state, no span written twice,
+ * no alert delivered twice.
+ */
 export class DetectorService {
-  readonly stats: DetectorStats = { consumed: 0, invalid: 0, spansWritten: 0, alerts: 0 };
+  readonly stats: DetectorStats = { consumed: 0, invalid: 0, spansWritten: 0, alerts: 0, replayed: 0 };
   readonly deliveries: DeliveryQueue[];
-  private readonly engine: DetectionEngine;
+  private readonly partitions = new Map<string, Partition>();
+  private readonly written = new Map<string, bigint>();
+  private readonly partitioned: boolean;
+  private readonly state: StateStore | undefined;
+  private readonly saveEveryBatches: number;
+  private readonly saveEveryMs: number;
   private readonly log: Logger;
-  private unwritten: AlertRecord[] = [];
 
   constructor(private readonly options: DetectorServiceOptions) {
     this.log = options.log ?? (() => {});
-    this.engine = new DetectionEngine(options.rules);
+    const state = options.state || undefined;
+    this.partitioned = state !== undefined;
+    this.state = state && options.source.group !== undefined ? new StateStore(options.store) : undefined;
+    this.saveEveryBatches = (state && state.saveEveryBatches) || 50;
+    this.saveEveryMs = (state && state.saveEveryMs) || 10_000;
     this.deliveries = (options.sinks ?? []).map(
       (sink) => new DeliveryQueue(sink, { log: (level, m) => this.log(level, m), ...options.delivery }),
     );
@@ -52,31 +97,118 @@ export class DetectorService {
     await this.options.source.start((batch) => this.handle(batch));
   }
 
+  private partitionId(batch: SourceBatch): string {
+    return this.partitioned ? `${batch.topic}:${batch.partition}` : '*';
+  }
+
+  private get canReplay(): boolean {
+    return this.state !== undefined && this.options.source.seek !== undefined;
+  }
+
   private async handle(batch: SourceBatch): Promise<void> {
+    if (batch.messages.length === 0) return;
+    const id = this.partitionId(batch);
+    const first = BigInt(batch.messages[0]!.offset);
+    let p = this.partitions.get(id);
+    if (p && first !== p.next && this.canReplay) {
+      // Another instance owned the partition meanwhile, or this batch failed before: this
+      // engine does not stand where the batch starts. Rebuild it from the saved state.
+      this.drop(id, p);
+      p = undefined;
+    }
+    p ??= await this.open(batch, first, this.written.get(id) ?? -1n);
+    if (!p) return; // sought back to rebuild state: the batches come again from there
+    try {
+      await this.process(p, batch);
+    } catch (err) {
+      // The engine has seen spans that were not written: rebuild it when the batch comes back.
+      if (this.canReplay) this.drop(id, p);
+      throw err;
+    }
+  }
+
+  private drop(id: string, p: Partition): void {
+    this.partitions.delete(id);
+    // A batch that comes back (its commit lost to a rebalance, say) was written by us: what
+    // this instance wrote is not written again, whatever the group's committed offset says.
+    this.written.set(id, max(this.written.get(id) ?? -1n, p.next));
+  }
+
+  /** The partition's engine, restored from its saved state; undefined if the source was
+   * sent back to re-read what the previous owner processed after its last save. `written`:
+   * offsets below it this instance wrote itself. */
+  private async open(batch: SourceBatch, first: bigint, written: bigint): Promise<Partition | undefined> {
+    const key: PartitionKey = { group: this.options.source.group ?? '', topic: batch.topic, partition: batch.partition };
+    const id = this.partitionId(batch);
+    const engine = new DetectionEngine(this.options.rules);
+    const partition = (seen: bigint, replayUntil: bigint): Partition => {
+      const p: Partition = { key, engine, next: seen + 1n, seen, replayUntil, unwritten: [], batchesSinceSave: 0, savedAtMs: Date.now() };
+      this.partitions.set(id, p);
+      return p;
+    };
+    if (!this.partitioned) return partition(-1n, 0n); // offsets of every partition: none skipped
+    if (!this.state) return partition(first - 1n, first);
+    const saved = await this.state.load(key);
+    if (!saved) {
+      // Saved at once, empty: a later owner then rebuilds from here, not from nothing.
+      await this.state.save(key, { snapshot: engine.snapshot(), offset: first - 1n, committed: first });
+      return partition(first - 1n, first);
+    }
+    engine.restore(saved.snapshot);
+    // The batch starts at the group's committed offset: everything before it was written.
+    const replayUntil = max(max(first, saved.committed), written);
+    const from = saved.offset + 1n;
+    if (from < first && this.options.source.seek) {
+      // The seek commits `from`: the row says how far the spans were written, should this
+      // instance die in the middle of the replay.
+      if (replayUntil > saved.committed) await this.state.save(key, { ...saved, committed: replayUntil });
+      this.log('info', `${id}: state at offset ${saved.offset}, rebuilding from ${from} to ${replayUntil}`);
+      this.options.source.seek(batch.topic, batch.partition, from.toString());
+      partition(saved.offset, replayUntil);
+      return undefined;
+    }
+    if (from < first) this.log('warn', `${id}: state at offset ${saved.offset} but the stream at ${first}; the source cannot re-read the gap`);
+    return partition(saved.offset, replayUntil);
+  }
+
+  private async process(p: Partition, batch: SourceBatch): Promise<void> {
     const records: SpanRecord[] = [];
+    // The engine has moved on once it has seen these spans, and will not raise their alerts
+    // again when a failed batch comes back: alerts stay here until a write succeeds.
+    const alerts = [...p.unwritten];
     for (const message of batch.messages) {
-      this.stats.consumed += 1;
+      const offset = BigInt(message.offset);
+      if (offset <= p.seen) continue; // in the saved state already, and written
+      const replay = offset < p.replayUntil;
+      if (replay) this.stats.replayed += 1;
+      else this.stats.consumed += 1;
       const decoded = decodeSpanRecord(message.value);
       if (decoded.ok) {
+        const raised = p.engine.process(decoded.value);
+        if (replay) continue; // the previous owner wrote these spans and delivered these alerts
         records.push(decoded.value);
+        alerts.push(...raised);
         continue;
       }
+      if (replay) continue;
       this.stats.invalid += 1;
       this.log('warn', `skipped message ${batch.topic}/${batch.partition}@${message.offset}: ${decoded.reason}`);
       await this.options.source.deadLetter(batch, message, decoded.reason).catch((err: unknown) => {
         this.log('error', `dead-letter failed for ${batch.topic}/${batch.partition}@${message.offset}: ${(err as Error).message}`);
       });
     }
-    // The engine has moved on once it has seen these spans, and will not raise their alerts
-    // again when a failed batch comes back: alerts stay here until a write succeeds.
-    const alerts = [...this.unwritten, ...records.flatMap((r) => this.engine.process(r))];
-    this.unwritten = alerts;
+    p.unwritten = alerts;
 
-    const first = batch.messages[0]?.offset;
-    const last = batch.messages.at(-1)?.offset;
+    const first = batch.messages[0]!.offset;
+    const last = batch.messages.at(-1)!.offset;
     await this.options.store.writeSpans(records, `${batch.topic}:${batch.partition}:${first}-${last}`);
     await this.options.store.writeAlerts(alerts);
-    this.unwritten = [];
+    p.unwritten = [];
+    if (this.partitioned) {
+      // One engine for all partitions has no offsets of its own to keep.
+      p.seen = max(p.seen, BigInt(last));
+      p.next = BigInt(last) + 1n;
+    }
     this.stats.spansWritten += records.length;
     this.stats.alerts += alerts.length;
 
@@ -84,12 +216,36 @@ export class DetectorService {
       this.options.onAlert?.(alert);
       for (const queue of this.deliveries) queue.enqueue(alert);
     }
+
+    p.batchesSinceSave += 1;
+    if (p.batchesSinceSave >= this.saveEveryBatches || Date.now() - p.savedAtMs >= this.saveEveryMs) await this.save(p);
   }
 
-  /** Stops consuming, gives the sinks `drainMs` to deliver what is queued, then closes. */
+  private async save(p: Partition): Promise<void> {
+    if (!this.state) return;
+    await this.state.save(p.key, { snapshot: p.engine.snapshot(), offset: p.seen, committed: max(p.seen + 1n, p.replayUntil) });
+    p.batchesSinceSave = 0;
+    p.savedAtMs = Date.now();
+  }
+
+  /** Saves every partition's state now. A partition since given to another instance is
+   * saved too, harmlessly: the newest offset wins, and this one is older or the same. */
+  async saveState(): Promise<void> {
+    for (const p of this.partitions.values()) await this.save(p);
+  }
+
+  /** Stops consuming, saves the state, gives the sinks `drainMs` to deliver what is
+   * queued, then closes. */
   async stop(drainMs = 10_000): Promise<void> {
     await this.options.source.stop();
+    await this.saveState().catch((err: unknown) => this.log('error', `state not saved: ${(err as Error).message}`));
     await Promise.all(this.deliveries.map((q) => q.drain(drainMs)));
+    await Promise.all(this.deliveries.map((q) => q.close()));
+  }
+
+  /** Stops as a crash would, as far as state goes: nothing saved, nothing drained. */
+  async kill(): Promise<void> {
+    await this.options.source.stop();
     await Promise.all(this.deliveries.map((q) => q.close()));
   }
 }

@@ -14,6 +14,7 @@ export { StandardWebhookSink, ALERT_EVENT_TYPE, type StandardWebhookOptions } fr
 export type { SpanSource, SourceBatch, SourceMessage } from './sources/span-source.js';
 export { KafkaSpanSource } from './sources/kafka-source.js';
 export { ClickHouseStore } from './storage/clickhouse-store.js';
+export { StateStore, type PartitionKey, type SavedState } from './storage/state-store.js';
 export { createSinks } from './sinks/index.js';
 export { detectorCommand, DETECTOR_HELP } from './cli.js';
 export * from './eval/index.js';

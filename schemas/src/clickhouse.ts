@@ -16,7 +16,7 @@ export interface DdlOptions {
   ttlDays?: number;
 }
 
-export const TABLES = { spans: 'otel_traces', alerts: 'toolwatch_alerts' } as const;
+export const TABLES = { spans: 'otel_traces', alerts: 'toolwatch_alerts', detectorState: 'toolwatch_detector_state' } as const;
 
 const ident = (name: string): string => {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`not a plain ClickHouse identifier: ${JSON.stringify(name)}`);
@@ -102,7 +102,21 @@ PARTITION BY toDate(WindowStart)
 ORDER BY (ServiceName, Id)
 ${ttl('toDateTime(WindowStart)')}`;
 
-  return [spans, alerts].map((sql) => sql.replace(/\n\n/g, '\n'));
+  // What a detector partition's engine has learned, as of an offset. The newest offset wins
+  // (a stale owner's late save loses); `Committed` is the offset below which an owner wrote
+  // the spans and alerts, so a new owner rebuilds state up to it without writing again.
+  const detectorState = `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.detectorState}${onCluster} (
+    ConsumerGroup String,
+    Topic String,
+    Partition UInt32,
+    Offset Int64,
+    Committed Int64,
+    SavedAt DateTime64(3),
+    Snapshot String CODEC(ZSTD(3))
+) ENGINE = ${engine('ReplacingMergeTree')}(Offset)
+ORDER BY (ConsumerGroup, Topic, Partition)`;
+
+  return [spans, alerts, detectorState].map((sql) => sql.replace(/\n\n/g, '\n'));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type ConsumerConfig, type Producer } from 'kafkajs';
 import type { DetectorConfig } from '../config.js';
 import type { SourceBatch, SourceMessage, SpanSource } from './span-source.js';
 
@@ -16,6 +16,8 @@ export class KafkaSpanSource implements SpanSource {
   constructor(
     private readonly config: KafkaConfig,
     log?: (line: string) => void,
+    /** kafkajs consumer settings over ours (tests shorten the session time-out). */
+    consumerOverrides: Partial<ConsumerConfig> = {},
   ) {
     const kafka = new Kafka({
       clientId: 'toolwatch-detector',
@@ -23,7 +25,7 @@ export class KafkaSpanSource implements SpanSource {
       logLevel: log ? logLevel.WARN : logLevel.NOTHING,
       logCreator: () => (entry) => log?.(`kafka ${entry.namespace}: ${entry.log.message}`),
     });
-    this.consumer = kafka.consumer({ groupId: config.groupId, allowAutoTopicCreation: true });
+    this.consumer = kafka.consumer({ groupId: config.groupId, allowAutoTopicCreation: true, ...consumerOverrides });
     this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
     this.admin = kafka.admin();
   }
@@ -40,11 +42,21 @@ export class KafkaSpanSource implements SpanSource {
           partition: batch.partition,
           messages: batch.messages.map((m) => ({ key: m.key?.toString() ?? null, value: m.value ?? Buffer.alloc(0), offset: m.offset })),
         });
+        // The handler sought elsewhere (to rebuild state): this batch is not done.
+        if (isStale()) return;
         resolveOffset(batch.lastOffset());
         await commitOffsetsIfNecessary();
         await heartbeat();
       },
     });
+  }
+
+  get group(): string {
+    return this.config.groupId;
+  }
+
+  seek(topic: string, partition: number, offset: string): void {
+    this.consumer.seek({ topic, partition, offset });
   }
 
   async deadLetter(batch: SourceBatch, message: SourceMessage, reason: string): Promise<void> {

@@ -25,4 +25,10 @@ export interface SpanSource {
    * committed (consumer lag zero), or rejects after `timeoutMs`. */
   idle(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
+  /** Names whose offsets these are (the consumer group): a source that has none keeps no
+   * offsets across restarts, and the detector saves no state for it. */
+  readonly group?: string;
+  /** Asks, from within the handler of a batch of this partition, for the stream to go on
+   * from `offset`: the rest of the batch is neither marked done nor committed. */
+  seek?(topic: string, partition: number, offset: string): void;
 }

@@ -57,6 +57,11 @@ export class ClickHouseStore {
     });
   }
 
+  /** The database the tables are in (other stores beside this one write there too). */
+  get databaseName(): string {
+    return this.database;
+  }
+
   async query<T>(sql: string, params?: Record<string, unknown>): Promise<T[]> {
     const result = await this.client.query({
       query: sql,

@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ClickHouseStore,
+  DetectionEngine,
+  DetectorService,
+  generateCorpus,
+  KafkaSpanSource,
+  observe,
+  parseDetectorConfig,
+  type AlertSink,
+} from '@toolwatch/detector';
+import type { AlertRecord, SpanRecord } from '@toolwatch/schemas';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { uniqueTopic } from './support/kafka-topic.js';
+import { waitFor } from './support/webhook-receiver.js';
+
+const PARTITIONS = 4; // the mock cluster's auto-created topics
+const partitionOf = (key: string) => createHash('sha1').update(key).digest().readUInt32BE(0) % PARTITIONS;
+
+describe('two detectors in one consumer group, one killed halfway', () => {
+  const brokers = inject('kafkaBrokers');
+  const topic = uniqueTopic('takeover');
+  const dataDir = mkdtempSync(join(tmpdir(), 'tw-takeover-'));
+  const config = parseDetectorConfig({ kafka: { brokers, topic, groupId: `detector-${topic}` }, clickhouse: { dataDir } });
+  const kafka = new Kafka({ clientId: 'toolwatch-test', brokers, logLevel: logLevel.NOTHING });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  let store: ClickHouseStore | undefined;
+  const services: DetectorService[] = [];
+
+  afterAll(async () => {
+    for (const s of services) await s.stop(1_000).catch(() => {});
+    await producer.disconnect();
+    await store?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('stores every span once and raises, stores and delivers the uninterrupted run’s alerts once', async () => {
+    const { records } = generateCorpus({ benign: 60, hostile: 30, seed: 11 });
+    const keyed = records.map((record) => {
+      const key = observe(record).sessionKey;
+      return { record, key, partition: partitionOf(key) };
+    });
+
+    // The same records, partition by partition, each through one engine that never stops.
+    const expected: AlertRecord[] = [];
+    for (let p = 0; p < PARTITIONS; p++) {
+      const engine = new DetectionEngine(config.rules);
+      for (const k of keyed) if (k.partition === p) expected.push(...engine.process(k.record));
+    }
+    expect(expected.length).toBeGreaterThan(5);
+
+    store = await ClickHouseStore.open(config.clickhouse); // chDB: one per process, shared
+    const delivered: AlertRecord[] = [];
+    const sink: AlertSink = { name: 'recording', deliver: async (alert) => void delivered.push(alert) };
+    const service = (source: KafkaSpanSource, state: { saveEveryBatches: number; saveEveryMs: number }) => {
+      const s = new DetectorService({ source, store: store!, rules: config.rules, sinks: [sink], state });
+      services.push(s);
+      return s;
+    };
+    // The mock coordinator waits out nearly a session time-out for members to rejoin.
+    const quick = { sessionTimeout: 6_000, heartbeatInterval: 500 };
+    const sourceA = new KafkaSpanSource(config.kafka!, undefined, quick);
+    const sourceB = new KafkaSpanSource(config.kafka!, undefined, quick);
+    // A saves only when told to: the kill then leaves it behind its committed offsets.
+    const a = service(sourceA, { saveEveryBatches: 1_000_000, saveEveryMs: 3_600_000 });
+    const b = service(sourceB, { saveEveryBatches: 5, saveEveryMs: 2_000 });
+    await producer.connect();
+    await Promise.all([a.start(), b.start()]); // one join round, not two
+    // kafkajs resolves `run` once this member has joined: B's join rebalanced A too.
+
+    const produce = async (slice: typeof keyed) => {
+      for (let i = 0; i < slice.length; i += 250) {
+        await producer.send({
+          topic,
+          messages: slice.slice(i, i + 250).map((k) => ({ key: k.key, value: JSON.stringify(k.record), partition: k.partition })),
+        });
+      }
+    };
+    const settled = async (source: KafkaSpanSource) => {
+      await source.idle(30_000);
+      const raised = a.stats.alerts + b.stats.alerts;
+      await waitFor(() => delivered.length >= raised, 10_000, `${raised} deliveries`);
+    };
+
+    const quarter = Math.floor(keyed.length / 4);
+    await produce(keyed.slice(0, quarter));
+    await settled(sourceA);
+    await a.saveState();
+    await produce(keyed.slice(quarter, 2 * quarter));
+    await settled(sourceA);
+    expect(a.stats.consumed).toBeGreaterThan(0);
+    expect(b.stats.consumed).toBeGreaterThan(0);
+
+    await a.kill();
+    await produce(keyed.slice(2 * quarter));
+    await settled(sourceB);
+
+    expect(b.stats.replayed).toBeGreaterThan(0); // B rebuilt A's partitions from A's last save
+
+    const [spans] = await store.query<{ n: string; ids: string }>('SELECT count() AS n, uniqExact(SpanId) AS ids FROM otel_traces');
+    expect(Number(spans!.n)).toBe(records.length);
+    expect(Number(spans!.ids)).toBe(new Set(records.map((r: SpanRecord) => r.SpanId)).size);
+
+    const expectedIds = expected.map((x) => x.id).sort();
+    const stored = await store.query<{ Id: string }>('SELECT Id FROM toolwatch_alerts FINAL');
+    expect(stored.map((r) => r.Id).sort()).toEqual([...new Set(expectedIds)]);
+    const inOrder = (alerts: AlertRecord[]) => alerts.map((x) => JSON.stringify(x)).sort();
+    expect(delivered.map((x) => x.id).sort()).toEqual(expectedIds);
+    expect(inOrder(delivered)).toEqual(inOrder(expected));
+    expect(a.stats.consumed + b.stats.consumed).toBe(records.length); // none written twice
+  }, 60_000);
+});
