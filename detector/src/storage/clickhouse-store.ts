@@ -2,18 +2,24 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { clickhouseDdl, INSERT_SETTINGS, TABLES, toAlertRow, toSpanRow, type AlertRecord, type SpanRecord } from '@toolwatch/schemas';
 import type { DetectorConfig } from '../config.js';
 
+/** chDB's own insert: the payload handed over as bytes, parsed by the engine's threads. */
+type RawInsert = (params: { table: string; values: Buffer; format: 'JSONEachRow'; settings: Record<string, string | number> }) => Promise<unknown>;
+
 /**
  * Span records and alerts into ClickHouse through @clickhouse/client: a server when a URL
- * is configured, chDB (the ClickHouse engine in-process) otherwise. One code path.
+ * is configured, chDB (the ClickHouse engine in-process) otherwise. One code path, but for
+ * span inserts into chDB, which go to it as bytes (the same rows, the same settings).
  */
 export class ClickHouseStore {
   private constructor(
     readonly client: ClickHouseClient,
     private readonly database: string,
+    private readonly rawInsert?: RawInsert,
   ) {}
 
   static async open(config: DetectorConfig['clickhouse']): Promise<ClickHouseStore> {
     let client: ClickHouseClient;
+    let rawInsert: RawInsert | undefined;
     if (config.url) {
       client = createClient({ url: config.url, username: config.username, password: config.password, database: config.database });
     } else {
@@ -21,9 +27,11 @@ export class ClickHouseStore {
       const { createChdbConnection } = await import('chdb/connection');
       const { mkdirSync } = await import('node:fs');
       mkdirSync(config.dataDir, { recursive: true });
-      client = createClient({ connection: createChdbConnection({ path: config.dataDir }) } as Parameters<typeof createClient>[0]);
+      const connection = createChdbConnection({ path: config.dataDir });
+      rawInsert = (params) => connection.chdb.rawInsert(params);
+      client = createClient({ connection } as Parameters<typeof createClient>[0]);
     }
-    const store = new ClickHouseStore(client, config.database);
+    const store = new ClickHouseStore(client, config.database, rawInsert);
     if (config.database !== 'default') {
       await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
     }
@@ -39,12 +47,17 @@ export class ClickHouseStore {
    */
   async writeSpans(records: SpanRecord[], dedupToken?: string): Promise<void> {
     if (records.length === 0) return;
-    await this.client.insert({
-      table: `${this.database}.${TABLES.spans}`,
-      format: 'JSONEachRow',
-      values: records.map(toSpanRow),
-      clickhouse_settings: { ...INSERT_SETTINGS, async_insert: 0, ...(dedupToken ? { insert_deduplication_token: dedupToken } : {}) },
-    });
+    const table = `${this.database}.${TABLES.spans}`;
+    const settings: Record<string, string | number> = { ...INSERT_SETTINGS, async_insert: 0, ...(dedupToken ? { insert_deduplication_token: dedupToken } : {}) };
+    if (this.rawInsert) {
+      // Embedded: one Buffer straight to chDB. The client's path turns the rows into a
+      // string, then into SQL text with the rows inline: about 30% slower at 2,000 rows.
+      let body = '';
+      for (const record of records) body += `${JSON.stringify(toSpanRow(record))}\n`;
+      await this.rawInsert({ table, values: Buffer.from(body), format: 'JSONEachRow', settings });
+      return;
+    }
+    await this.client.insert({ table, format: 'JSONEachRow', values: records.map(toSpanRow), clickhouse_settings: settings });
   }
 
   async writeAlerts(alerts: AlertRecord[]): Promise<void> {
