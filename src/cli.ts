@@ -1,5 +1,5 @@
 import { collectorCommand, proxyCommand, redactCommand } from '@toolwatch/collector';
-import { ConfigError, detectorCommand, evalCommand } from '@toolwatch/detector';
+import { ConfigError, detectorCommand, evalCommand, replayCommand, sigmaCommand } from '@toolwatch/detector';
 import { benchCommand } from './bench/bench-command.js';
 import { startCommand } from './demo/start-command.js';
 import { stderrLogger } from './log.js';
@@ -16,8 +16,10 @@ Commands:
               or proxy --http --listen <host:port> --target <url> (Streamable HTTP)
   collector   the OTLP/HTTP collector service: spans from any OTel SDK → redaction → Kafka
   redact      redact secrets and PII from text or JSON on stdin
+  replay      re-score recorded spans (JSONL) in event time: one alert per line on stdout
   eval        score the detector on a labelled corpus of benign and hostile sessions
-  bench       benchmarks: bench instrument
+  sigma       the detections as Sigma 2.x rules (YAML), for SIEMs that run Sigma
+  bench       benchmarks: bench instrument, bench detector
   help        this text
 
 Zero code: node --import toolwatch/register server.js
@@ -35,6 +37,8 @@ const COMMANDS: Record<string, Command> = {
   redact: redactCommand,
   bench: benchCommand,
   eval: evalCommand,
+  replay: replayCommand,
+  sigma: sigmaCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -18,3 +18,5 @@ export { StateStore, type PartitionKey, type SavedState } from './storage/state-
 export { createSinks } from './sinks/index.js';
 export { detectorCommand, DETECTOR_HELP } from './cli.js';
 export * from './eval/index.js';
+export * from './replay/index.js';
+export * from './sigma/index.js';

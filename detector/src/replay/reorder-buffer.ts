@@ -37,7 +37,10 @@ export class ReorderBuffer {
 
   /** Adds a record; returns the records it releases, in order. */
   push(record: SpanRecord): SpanRecord[] {
-    const entry: Entry = { ns: BigInt(record.Timestamp), session: sessionKeyOf(record), record };
+    // By end time (start + duration): spans are exported as they end, so that is the order
+    // the detector sees live. By start, the mcp.session span (which starts when the
+    // connection opens) would end every session before its calls were scored.
+    const entry: Entry = { ns: BigInt(record.Timestamp) + BigInt(record.Duration), session: sessionKeyOf(record), record };
     if (this.released && before(entry, this.released)) {
       this.late += 1;
       return [record];
