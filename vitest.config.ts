@@ -4,8 +4,8 @@ import { defineConfig } from 'vitest/config';
 const src = (workspace: string) => fileURLToPath(new URL(`./${workspace}/src/index.ts`, import.meta.url));
 
 /** Tests that freeze a Kafka cluster or wait out consumer-group rebalances: they measure
- * behaviour in time, so they run after everything else, one file at a time, not beside
- * other tests competing for the same two cores. */
+ * behaviour in time, so they run after everything else, not beside the main suite's
+ * tests competing for the same two cores. */
 const KAFKA_TIMING = ['collector/test/exporters-outage.test.ts', 'test/detector-takeover.test.ts'];
 
 export default defineConfig({
@@ -40,7 +40,6 @@ export default defineConfig({
         test: {
           name: 'kafka-timing',
           include: KAFKA_TIMING,
-          fileParallelism: false,
           sequence: { groupOrder: 1 },
         },
       },
