@@ -102,6 +102,12 @@ describe('replay', () => {
     expect(stats.spans).toBe(RECORDS.length);
   });
 
+  it('bounds what it holds: past maxHeld the oldest are scored early, and counted', async () => {
+    const { stats } = await replayToString({ path: sorted, reorderWindowMs: 3_600_000, maxHeld: 50 });
+    expect(stats.forced).toBeGreaterThan(0);
+    expect(stats.spans).toBe(RECORDS.length);
+  });
+
   it('counts bad lines with their reasons, never their content, and goes on', async () => {
     const lines = jsonl(RECORDS).split('\n');
     lines.splice(3, 0, 'not json SECRET-abc123', '', JSON.stringify({ TraceId: 'SECRET-def456' }), `{"x":"${'y'.repeat(2_000)}"}`);

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
 /**
@@ -8,7 +9,7 @@ import { Worker } from 'node:worker_threads';
  */
 const PRODUCER = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { Kafka, logLevel, Partitioners } = require('kafkajs');
+const { Kafka, logLevel, Partitioners } = require(workerData.kafkajs);
 const kafka = new Kafka({ clientId: 'toolwatch-bench-producer', brokers: workerData.brokers, logLevel: logLevel.NOTHING });
 const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
 const ready = producer.connect();
@@ -36,7 +37,10 @@ export class BenchProducer {
   private waiters: (() => void)[] = [];
 
   constructor(brokers: string[], topic: string) {
-    this.worker = new Worker(PRODUCER, { eval: true, workerData: { brokers, topic } });
+    // Resolved here: an evaluated worker would resolve from the working directory.
+    const kafkajs = createRequire(import.meta.url).resolve('kafkajs');
+    // No inherited flags: `--input-type=module` would make the CommonJS code above ESM.
+    this.worker = new Worker(PRODUCER, { eval: true, execArgv: [], workerData: { brokers, topic, kafkajs } });
     this.closed = new Promise((resolve) => {
       this.worker.on('message', (m: { acked?: number; error?: string; closed?: boolean }) => {
         if (m.acked) this.acked += m.acked;

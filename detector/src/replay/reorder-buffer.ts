@@ -8,10 +8,11 @@ interface Entry {
 }
 
 /**
- * Event-time order from input that is only roughly ordered. A record is held until the
- * newest event time seen is `windowMs` past it, then released in a total order (time,
- * session, span id, trace id) that does not depend on the order of arrival: the same
- * records within the window always come out the same way.
+ * Event-time order from input that is only roughly ordered. The event time of a span is
+ * its end (start + duration), the order the live stream delivers. A record is held until
+ * the newest event time seen is `windowMs` past it, then released in a total order (end
+ * time, session, span id, trace id) that does not depend on the order of arrival: the
+ * same records within the window always come out the same way.
  *
  * A record older than one already released is late: it is released at once (scored out
  * of order) and counted. `maxHeld` caps memory when the input's clock jumps around.
@@ -26,7 +27,7 @@ export class ReorderBuffer {
 
   constructor(
     windowMs: number,
-    private readonly maxHeld = 1_000_000,
+    private readonly maxHeld = 250_000,
   ) {
     this.windowNs = BigInt(Math.round(windowMs * 1e6));
   }

@@ -5,7 +5,7 @@ import { decodeSpanRecord } from '@toolwatch/schemas';
 import { ConfigError, loadDetectorConfig, RulesConfig } from '../config.js';
 import { openLines } from './line-reader.js';
 import { ProgressBar } from './progress.js';
-import { DEFAULT_REORDER_WINDOW_MS, Replayer, type ReplayStats } from './replay.js';
+import { DEFAULT_MAX_HELD, DEFAULT_REORDER_WINDOW_MS, Replayer, type ReplayStats } from './replay.js';
 import { InvalidLines, summaryLines } from './summary.js';
 
 export const REPLAY_HELP = `Usage: toolwatch replay <spans.jsonl | spans.jsonl.gz | -> [options]
@@ -20,6 +20,8 @@ Options:
   --config <file>           detector configuration (JSON); only its "rules" are used
   --reorder-window <time>   how far out of event-time order a span may arrive and still
                             be scored in order: 500ms, 60s, 5m (default 60s)
+  --max-held <n>            spans held at most for reordering; past it the oldest are
+                            scored early and counted (default 250000, about 1 GB)
   --max-line-bytes <n>      longer lines are skipped as invalid (default 16777216)
   --no-progress             no progress bar, even on a terminal
   -h, --help                this text
@@ -31,6 +33,7 @@ export interface RunReplayOptions {
   path: string;
   rules: RulesConfig;
   reorderWindowMs?: number;
+  maxHeld?: number;
   maxLineBytes?: number;
   out: Writable;
   /** Where the progress bar goes; none when undefined. */
@@ -49,7 +52,7 @@ export interface RunReplayResult {
 export async function runReplay(options: RunReplayOptions): Promise<RunReplayResult> {
   const started = Date.now();
   const source = openLines(options.path, options.maxLineBytes, options.stdin);
-  const replayer = new Replayer(options.rules, { reorderWindowMs: options.reorderWindowMs });
+  const replayer = new Replayer(options.rules, { reorderWindowMs: options.reorderWindowMs, maxHeld: options.maxHeld });
   const invalid = new InvalidLines();
   const bar = options.progress ? new ProgressBar(options.progress, source.size) : undefined;
   const writer = new LineWriter(options.out);
@@ -67,12 +70,12 @@ export async function runReplay(options: RunReplayOptions): Promise<RunReplayRes
       }
       for (const alert of replayer.push(decoded.value)) await writer.write(JSON.stringify(alert));
       if (writer.closed) break;
-      bar?.update(source.bytesRead(), replayer.stats.spans);
+      bar?.update(source.bytesRead(), replayer.spans);
     }
     for (const alert of replayer.end()) await writer.write(JSON.stringify(alert));
     await writer.end();
   } finally {
-    bar?.update(source.bytesRead(), replayer.stats.spans, true);
+    bar?.update(source.bytesRead(), replayer.spans, true);
     bar?.clear();
   }
   return { stats: replayer.stats, invalid, bytes: source.bytesRead(), ms: Date.now() - started };
@@ -114,6 +117,13 @@ class LineWriter {
   }
 }
 
+function positiveInteger(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${flag}: expected a positive integer, got "${text}"`);
+  return n;
+}
+
 /** `500ms`, `60s`, `5m`, `1h`; a bare number is milliseconds. */
 export function parseDuration(text: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
@@ -130,6 +140,7 @@ export async function replayCommand(argv: string[], log: Log): Promise<number> {
       config: { type: 'string' },
       'reorder-window': { type: 'string' },
       'max-line-bytes': { type: 'string' },
+      'max-held': { type: 'string' },
       'no-progress': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -145,10 +156,8 @@ export async function replayCommand(argv: string[], log: Log): Promise<number> {
   // Only the file: a replay must not change with the environment the detector reads.
   const rules = values.config ? loadDetectorConfig(values.config, {}).rules : RulesConfig.parse({});
   const reorderWindowMs = values['reorder-window'] ? parseDuration(values['reorder-window']) : DEFAULT_REORDER_WINDOW_MS;
-  const maxLineBytes = values['max-line-bytes'] ? Number(values['max-line-bytes']) : undefined;
-  if (maxLineBytes !== undefined && !(Number.isInteger(maxLineBytes) && maxLineBytes > 0)) {
-    throw new ConfigError(`--max-line-bytes: expected a positive integer, got "${values['max-line-bytes']}"`);
-  }
+  const maxLineBytes = positiveInteger('--max-line-bytes', values['max-line-bytes']);
+  const maxHeld = positiveInteger('--max-held', values['max-held']);
   const path = positionals[0]!;
   let result: RunReplayResult;
   try {
@@ -156,6 +165,7 @@ export async function replayCommand(argv: string[], log: Log): Promise<number> {
       path,
       rules,
       reorderWindowMs,
+      maxHeld,
       maxLineBytes,
       out: process.stdout,
       progress: process.stderr.isTTY && !values['no-progress'] ? process.stderr : undefined,

@@ -7,11 +7,13 @@ import { sessionKeyOf } from './session-key.js';
 export interface ReplayOptions {
   /** Event time a record may arrive behind the newest one and still be scored in order. */
   reorderWindowMs?: number;
-  /** Records held at most while waiting for the window; past it the oldest go on. */
+  /** Records held at most while waiting for the window; past it the oldest go on
+   * (counted as forced). A decoded record takes a few KB: 250,000 is about 1 GB. */
   maxHeld?: number;
 }
 
 export const DEFAULT_REORDER_WINDOW_MS = 60_000;
+export const DEFAULT_MAX_HELD = 250_000;
 
 export interface ReplayStats {
   spans: number;
@@ -34,28 +36,35 @@ export class Replayer {
   private readonly buffer: ReorderBuffer;
   private readonly sessions = new Set<string>();
   private readonly byRule = new Map<string, number>();
-  private spans = 0;
+  private pushed = 0;
   private alerts = 0;
 
   constructor(rules: RulesConfig, options: ReplayOptions = {}) {
     this.engine = new DetectionEngine(rules);
-    this.buffer = new ReorderBuffer(options.reorderWindowMs ?? DEFAULT_REORDER_WINDOW_MS, options.maxHeld);
+    this.buffer = new ReorderBuffer(options.reorderWindowMs ?? DEFAULT_REORDER_WINDOW_MS, options.maxHeld ?? DEFAULT_MAX_HELD);
   }
 
   push(record: SpanRecord): AlertRecord[] {
-    this.spans += 1;
+    this.pushed += 1;
     this.sessions.add(sessionKeyOf(record));
     return this.score(this.buffer.push(record));
   }
 
   end(): AlertRecord[] {
-    return this.score(this.buffer.flush());
+    const alerts = this.score(this.buffer.flush());
+    this.engine.endAll(); // the input is over: every session ends here
+    return alerts;
+  }
+
+  /** Spans pushed so far (cheap, for a progress bar). */
+  get spans(): number {
+    return this.pushed;
   }
 
   get stats(): ReplayStats {
     const alertsByRule = Object.fromEntries([...this.byRule].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     return {
-      spans: this.spans,
+      spans: this.pushed,
       late: this.buffer.late,
       forced: this.buffer.forced,
       sessions: this.sessions.size,
