@@ -3,10 +3,10 @@ import { defineConfig } from 'vitest/config';
 
 const src = (workspace: string) => fileURLToPath(new URL(`./${workspace}/src/index.ts`, import.meta.url));
 
-/** Tests that freeze a Kafka cluster or wait out consumer-group rebalances: they measure
- * behaviour in time, so they run after everything else, not beside the main suite's
- * tests competing for the same two cores. */
-const KAFKA_TIMING = ['collector/test/exporters-outage.test.ts', 'test/detector-takeover.test.ts'];
+/** Soaks: tests that freeze a Kafka cluster for 30 s or wait out consumer-group
+ * rebalances. They measure behaviour in time, so they run on their own (`npm run soak`,
+ * vitest.soak.config.ts), one at a time, not beside the suite on the same two cores. */
+export const KAFKA_TIMING = ['collector/test/exporters-outage.test.ts', 'test/detector-takeover.test.ts'];
 
 export default defineConfig({
   resolve: {
@@ -25,24 +25,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ['default'],
-    projects: [
-      {
-        extends: true,
-        test: {
-          name: 'main',
-          include: ['{schemas,collector,detector,dashboards,test}/**/*.test.ts'],
-          exclude: ['**/node_modules/**', '**/dist/**', ...KAFKA_TIMING],
-          sequence: { groupOrder: 0 },
-        },
-      },
-      {
-        extends: true,
-        test: {
-          name: 'kafka-timing',
-          include: KAFKA_TIMING,
-          sequence: { groupOrder: 1 },
-        },
-      },
-    ],
+    include: ['{schemas,collector,detector,dashboards,test}/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**', ...KAFKA_TIMING],
   },
 });
