@@ -10,32 +10,28 @@
 import { register } from 'node:module';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { Hook } from 'require-in-the-middle';
-import { exporterFromEnv } from '../exporters/from-env.js';
 import { observeWhenStarted } from '../instrument.js';
-import { redactValue, scanValue } from '../redaction/index.js';
-import { createTelemetry, type Telemetry } from '../telemetry.js';
+import { telemetryFromEnv } from '../telemetry-from-env.js';
 import { registerSettingsFromEnv } from './env-settings.js';
 import { patchProtocol } from './patch-protocol.js';
 
 const warn = (message: string) => process.stderr.write(`toolwatch: ${message}\n`);
 
 function install(): void {
-  const settings = registerSettingsFromEnv(process.env);
-  if (settings.disabled) return;
-  // Built now, so a bad exporter setting shows at start-up rather than at the first call.
-  const exporter = exporterFromEnv(process.env);
+  if (registerSettingsFromEnv(process.env).disabled) return;
+  // Built now, so a bad exporter setting shows at start-up rather than at the first call;
+  // the tracer providers inside are made only when a server connects.
+  const { telemetry, settings } = telemetryFromEnv(process.env, warn);
   const onInternalError = settings.debug ? (err: unknown) => warn(`instrumentation error: ${(err as Error).message}`) : undefined;
-  let telemetry: Telemetry | undefined;
   let stdinWatched = false;
 
   const onServerConnect = (server: object, transport: Transport) => {
-    telemetry ??= createTelemetry({ exporter, redaction: { scanValue, redactValue }, capture: settings.capture, onInternalError });
     observeWhenStarted(server, transport, telemetry, { serviceName: settings.serviceName, onInternalError });
     // A stdio session ends when the client closes stdin; the SDK does not say so. Flush
     // then, and close the exporter so its sockets do not keep the server process alive.
     if (!stdinWatched && /Stdio/.test(transport.constructor?.name ?? '')) {
       stdinWatched = true;
-      process.stdin.once('end', () => void telemetry?.shutdown());
+      process.stdin.once('end', () => void telemetry.shutdown());
     }
   };
 
@@ -45,7 +41,7 @@ function install(): void {
     if (/dist[/\\]cjs[/\\]shared[/\\]protocol\.js$/.test(name)) patchProtocol((exports as { Protocol?: unknown }).Protocol, onServerConnect);
     return exports;
   });
-  process.once('beforeExit', () => void telemetry?.shutdown());
+  process.once('beforeExit', () => void telemetry.shutdown());
 }
 
 try {

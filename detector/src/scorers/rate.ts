@@ -32,6 +32,7 @@ interface RateSlot {
   run: number;
   maxRun: number;
   repeats: Record<string, number[]>;
+  distinctCalls: number;
   maxRepeatsByTool: Record<string, number>;
   windowAlertedAt: number;
   burstAlerted: boolean;
@@ -62,6 +63,7 @@ export class RateScorer implements Scorer {
       run: 0,
       maxRun: 0,
       repeats: {},
+      distinctCalls: 0,
       maxRepeatsByTool: {},
       windowAlertedAt: -1,
       burstAlerted: false,
@@ -143,12 +145,19 @@ export class RateScorer implements Scorer {
     const hash = span.record.SpanAttributes[Toolwatch.ARGUMENTS_HASH];
     if (!hash) return undefined;
     const call = `${span.tool}\u0000${hash}`;
-    const times = (s.repeats[call] ??= []);
+    let times = s.repeats[call];
+    if (!times) {
+      // Bounded: past 512 distinct calls the oldest one's history goes.
+      if (++s.distinctCalls > 512) {
+        delete s.repeats[Object.keys(s.repeats)[0]!];
+        s.distinctCalls -= 1;
+      }
+      times = s.repeats[call] = [];
+    }
     times.push(span.timeMs);
     while (times.length > 0 && times[0]! <= span.timeMs - windowMs) times.shift();
     const repeated = times.length;
     s.maxRepeatsByTool[span.tool] = Math.max(s.maxRepeatsByTool[span.tool] ?? 0, repeated);
-    if (Object.keys(s.repeats).length > 512) delete s.repeats[Object.keys(s.repeats)[0]!];
     if (s.loopsAlerted.includes(call) || repeated < minRepeats) return undefined;
 
     const usual = this.repeats.summary(spanKeys(span, span.tool), this.config.history.minSessions);

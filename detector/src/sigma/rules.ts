@@ -1,3 +1,4 @@
+import { PATH_FINDING_RULES, PII_FINDING_RULES } from '@toolwatch/schemas';
 import type { RulesConfig } from '../config.js';
 import { F, logsource, type McpService } from './logsource.js';
 import { sigmaTimespan } from './timespan.js';
@@ -104,7 +105,7 @@ function correlationRule(s: CorrelationSpec): SigmaFile {
 const CONTENT_METHODS = ['tools/call', 'resources/read', 'prompts/get'];
 // Findings hold rule -> count as compact JSON. These rules find personal data or paths,
 // not secrets (the redactor's rule ids); a findings object made only of them is no secret.
-const NOT_SECRET_RULES = ['email', 'phone-number', 'credit-card', 'iban', 'sensitive-path'];
+const NOT_SECRET_RULES = [...PII_FINDING_RULES, ...PATH_FINDING_RULES];
 const ONLY_NOT_SECRETS = `^\\{"(?:${NOT_SECRET_RULES.join('|')})":\\d+(?:,"(?:${NOT_SECRET_RULES.join('|')})":\\d+)*\\}$`;
 
 /** The base rules: one per kind of MCP span, matching every span of that kind. */
