@@ -9,7 +9,7 @@ import { fromZ, overThreshold, refOf, spanEvidence, type Finding, type Scorer, t
 export interface EgressConfig {
   /** Hard cap on what one session receives, whatever was learned. */
   maxSessionBytes: number;
-  /** The running session total against the client's recent sessions: past `maxFactor`
+  /** The running session total without its largest response, against the same in the client's recent sessions: past `maxFactor`
    * times the largest of them, `medianFactor` times their median, and `minBytes`. */
   session: { maxFactor: number; medianFactor: number; minBytes: number };
   /** One response against the client's learned responses from the same tool. */
@@ -38,12 +38,11 @@ export class EgressScorer implements Scorer {
   readonly name = 'egress';
   readonly kind = 'egress' as const;
   private readonly calls: BaselineTable;
-  private readonly sessions: RecentValues;
+  /** Per client: its recent sessions' totals without their largest response. */
   private readonly trimmed: RecentValues;
 
   constructor(private readonly config: EgressConfig) {
     this.calls = new BaselineTable(config.baseline);
-    this.sessions = new RecentValues(config.history.sessions, config.history.maxKeys);
     this.trimmed = new RecentValues(config.history.sessions, config.history.maxKeys);
   }
 
@@ -86,16 +85,16 @@ export class EgressScorer implements Scorer {
     // Without its largest response: one big answer is the large-response rule's to judge
     // (per tool), and a client's occasional legitimate export must not make every
     // session with one look like exfiltration.
-    const over = this.overHistory(span, s.bytes - s.largestResponse, this.trimmed);
+    const over = this.overHistory(span, s.bytes - s.largestResponse);
     if (over) {
       once('egress.session_bytes', () => ({
         rule: 'egress.session_bytes',
         entity: '',
         windowStartNs: session.firstNs,
         ...overThreshold(over.observed, over.limit),
-        title: `${formatBytes(s.bytes)} sent to the client in one session${over.trimmed ? ' in ordinary responses' : ''}, against at most ${formatBytes(over.max)} (median ${formatBytes(over.median)}) in this client's recent sessions`,
+        title: `${formatBytes(over.observed)} of ordinary responses (${formatBytes(s.bytes)} in all) sent to the client in one session, against at most ${formatBytes(over.max)} (median ${formatBytes(over.median)}) in this client's recent sessions`,
         tool: span.tool,
-        evidence: { observed: over.observed, baseline: over.median, threshold: Math.round(over.limit), unit: over.trimmed ? 'bytes without the largest response' : 'bytes', windowMs: null, ...evidence() },
+        evidence: { observed: over.observed, baseline: over.median, threshold: Math.round(over.limit), unit: 'bytes without the largest response', windowMs: null, ...evidence() },
         tags: ['safe-mcp:SAFE-T1802'],
       }));
     }
@@ -148,28 +147,26 @@ export class EgressScorer implements Scorer {
     const s = session.slot<EgressSlot | undefined>(this.name, () => undefined);
     const flagged = s?.alerted.includes('egress.session_bytes') ?? false;
     const keys = clientKeys(session.service, session.clientName);
-    learnSession(this.sessions, keys, s?.bytes ?? 0, flagged, this.config.history.minSessions);
     learnSession(this.trimmed, keys, (s?.bytes ?? 0) - (s?.largestResponse ?? 0), flagged, this.config.history.minSessions);
   }
 
   /** A session measure past its history: `maxFactor` times the largest, `medianFactor`
    * times the median, and `minBytes`. */
-  private overHistory(span: ObservedSpan, observed: number, history: RecentValues) {
-    const usual = history.summary(spanKeys(span), this.config.history.minSessions);
+  private overHistory(span: ObservedSpan, observed: number) {
+    const usual = this.trimmed.summary(spanKeys(span), this.config.history.minSessions);
     if (!usual) return undefined;
     const { maxFactor, medianFactor, minBytes } = this.config.session;
     const limit = Math.max(minBytes, maxFactor * usual.max, medianFactor * usual.median);
-    return observed > limit ? { observed, limit, max: usual.max, median: usual.median, trimmed: history === this.trimmed } : undefined;
+    return observed > limit ? { observed, limit, max: usual.max, median: usual.median } : undefined;
   }
 
   snapshot(): unknown {
-    return { calls: this.calls.toJSON(), sessions: this.sessions.toJSON(), trimmed: this.trimmed.toJSON() };
+    return { calls: this.calls.toJSON(), trimmed: this.trimmed.toJSON() };
   }
 
   restore(state: unknown): void {
-    const saved = state as { calls: never; sessions: Record<string, number[]>; trimmed: Record<string, number[]> };
+    const saved = state as { calls: never; trimmed: Record<string, number[]> };
     this.calls.restore(saved.calls);
-    this.sessions.restore(saved.sessions);
     this.trimmed.restore(saved.trimmed);
   }
 }
