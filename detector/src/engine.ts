@@ -75,6 +75,7 @@ export class DetectionEngine {
         });
       }
     }
+    session.alerts += alerts.length;
     return alerts;
   }
 

@@ -35,6 +35,7 @@ export interface SessionSnapshot {
   lastNs: string;
   lastMs: number;
   spans: number;
+  alerts: number;
   recentSpanIds: string[];
   slots: Record<string, unknown>;
 }
@@ -48,6 +49,9 @@ export class SessionState {
   lastNs: string;
   lastMs: number;
   spans = 0;
+  /** Alerts raised so far: a session that raised any teaches no baseline what normal is
+   * (a loop's reads would otherwise raise the bar for the next exfiltration). */
+  alerts = 0;
   private readonly slots = new Map<string, unknown>();
   private readonly recentSpanIds = new Set<string>();
 
@@ -93,6 +97,7 @@ export class SessionState {
       lastNs: this.lastNs,
       lastMs: this.lastMs,
       spans: this.spans,
+      alerts: this.alerts,
       recentSpanIds: [...this.recentSpanIds],
       slots: Object.fromEntries(this.slots),
     };
@@ -101,7 +106,7 @@ export class SessionState {
   static fromJSON(saved: SessionSnapshot): SessionState {
     const first = { timeNs: saved.firstNs, timeMs: 0 } as ObservedSpan;
     const session = new SessionState(saved.key, saved.service, first);
-    Object.assign(session, { clientName: saved.clientName, clientVersion: saved.clientVersion, lastNs: saved.lastNs, lastMs: saved.lastMs, spans: saved.spans });
+    Object.assign(session, { clientName: saved.clientName, clientVersion: saved.clientVersion, lastNs: saved.lastNs, lastMs: saved.lastMs, spans: saved.spans, alerts: saved.alerts ?? 0 });
     for (const id of saved.recentSpanIds) session.recentSpanIds.add(id);
     for (const [name, value] of Object.entries(saved.slots)) session.slots.set(name, structuredClone(value));
     return session;

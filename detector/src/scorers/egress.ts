@@ -145,9 +145,8 @@ export class EgressScorer implements Scorer {
 
   end(session: SessionState): void {
     const s = session.slot<EgressSlot | undefined>(this.name, () => undefined);
-    const flagged = s?.alerted.includes('egress.session_bytes') ?? false;
     const keys = clientKeys(session.service, session.clientName);
-    learnSession(this.trimmed, keys, (s?.bytes ?? 0) - (s?.largestResponse ?? 0), flagged, this.config.history.minSessions);
+    learnSession(this.trimmed, keys, (s?.bytes ?? 0) - (s?.largestResponse ?? 0), session.alerts > 0, this.config.history.minSessions);
   }
 
   /** A session measure past its history: `maxFactor` times the largest, `medianFactor`

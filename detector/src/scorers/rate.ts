@@ -78,10 +78,9 @@ export class RateScorer implements Scorer {
     const s = session.slot<RateSlot | undefined>(this.name, () => undefined);
     if (!s) return;
     const keys = clientKeys(session.service, session.clientName);
-    learnSession(this.runs, keys, s.maxRun, s.burstAlerted, this.config.history.minSessions);
+    learnSession(this.runs, keys, s.maxRun, session.alerts > 0, this.config.history.minSessions);
     for (const [tool, max] of Object.entries(s.maxRepeatsByTool)) {
-      const looped = s.loopsAlerted.some((l) => l.startsWith(`${tool}\u0000`));
-      learnSession(this.repeats, clientKeys(session.service, session.clientName, tool), max, looped, this.config.history.minSessions);
+      learnSession(this.repeats, clientKeys(session.service, session.clientName, tool), max, session.alerts > 0, this.config.history.minSessions);
     }
   }
 
