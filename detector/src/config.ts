@@ -36,8 +36,8 @@ export const RulesConfig = z
         maxCalls: z.number().int().positive().default(600),
         burst: z
           .object({
-            runGapMs: z.number().nonnegative().default(1_000),
-            minRun: z.number().int().min(2).default(8),
+            windowMs: z.number().int().positive().default(10_000),
+            minCalls: z.number().int().min(2).default(8),
             factor: z.number().positive().default(1.5),
           })
           .strict()
@@ -47,7 +47,7 @@ export const RulesConfig = z
             windowMs: z.number().int().positive().default(300_000),
             hardLimit: z.number().int().min(2).default(10),
             minRepeats: z.number().int().min(2).default(3),
-            factor: z.number().positive().default(1.5),
+            factor: z.number().positive().default(2),
           })
           .strict()
           .prefault({}),
@@ -71,7 +71,7 @@ export const RulesConfig = z
           .strict()
           .prefault({}),
         call: z
-          .object({ zThreshold: z.number().positive().default(4), minBytes: z.number().int().nonnegative().default(1_048_576) })
+          .object({ zThreshold: z.number().positive().default(4), minBytes: z.number().int().nonnegative().default(131_072) })
           .strict()
           .prefault({}),
         maxPiiItems: z.number().int().positive().default(100),

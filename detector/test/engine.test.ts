@@ -30,13 +30,13 @@ const call = (spec: Partial<SpanSpec> & { session: string; timeMs: number }) => 
 const rulesOf = (alerts: AlertRecord[]) => alerts.map((a) => a.rule);
 
 describe('rate', () => {
-  it('flags a run of rapid calls longer than any the client makes', () => {
-    const engine = warmed(); // its calls are seconds apart: its longest run is one call
+  it('flags more calls in ten seconds than the client ever makes', () => {
+    const engine = warmed(); // its calls are seconds apart: at most 4 in any 10 s
     const start = T0 + 10_000_000;
     const burst = Array.from({ length: 12 }, (_, i) => call({ session: 'b', argsHash: `q${i}`, timeMs: start + i * 50 }));
     const alerts = run(engine, burst);
     expect(rulesOf(alerts)).toEqual(['rate.burst']);
-    expect(alerts[0]!.evidence).toMatchObject({ observed: 8, baseline: 1, threshold: 8, unit: 'calls in a run' });
+    expect(alerts[0]!.evidence).toMatchObject({ observed: 8, baseline: 4, threshold: 8, unit: 'calls', windowMs: 10_000 });
     expect(alerts[0]!.evidence.spanIds.at(-1)).toBe(burst[7]!.SpanId);
   });
 
@@ -82,17 +82,27 @@ describe('egress', () => {
     const engine = warmed();
     const reads = Array.from({ length: 3 }, (_, i) => call({ session: 'x', tool: 'read', argsHash: `r${i}`, responseBytes: 600_000, timeMs: T0 + 30_000_000 + i * 4_000 }));
     const alerts = run(engine, reads);
-    expect(rulesOf(alerts)).toEqual(['egress.session_bytes']);
-    // Judged without the largest response (one big answer is the large-response rule's):
-    // at the second read, 600 KB of ordinary responses against ~10 KB usual.
-    expect(alerts[0]!.evidence).toMatchObject({ observed: 600_000, unit: 'bytes without the largest response' });
-    expect(alerts[0]!.evidence.baseline).toBeLessThan(50_000);
+    // The first read is far above the tool's usual size; by the second, the session is past
+    // its history too, judged without its largest response: 600 KB against ~10 KB usual.
+    expect(rulesOf(alerts)).toEqual(['egress.large_response', 'egress.session_bytes']);
+    expect(alerts[1]!.evidence).toMatchObject({ observed: 600_000, unit: 'bytes without the largest response' });
+    expect(alerts[1]!.evidence.baseline).toBeLessThan(50_000);
+  });
+
+  it('adds up responses that are each far above usual but under the floor, as a bulk read split up would be', () => {
+    const engine = warmed(); // its reads answer 2 KB
+    const reads = Array.from({ length: 4 }, (_, i) => call({ session: 'split', tool: 'read', argsHash: `s${i}`, responseBytes: 50_000, timeMs: T0 + 30_000_000 + i * 4_000 }));
+    const alerts = run(engine, reads);
+    expect(rulesOf(alerts)).toEqual(['egress.large_response']);
+    // 50 KB is under the 128 KiB floor: the third one takes the sum past it.
+    expect(alerts[0]!.evidence).toMatchObject({ observed: 150_000, threshold: 131_072 });
+    expect(alerts[0]!.evidence.spanIds).toEqual(reads.slice(0, 3).map((r) => r.SpanId));
   });
 
   it('judges a client never seen before against the server’s other clients', () => {
     const engine = warmed('assistant');
     const reads = Array.from({ length: 3 }, (_, i) => call({ session: 'new', client: 'stranger', tool: 'read', argsHash: `r${i}`, responseBytes: 900_000, timeMs: T0 + 30_000_000 + i * 4_000 }));
-    expect(rulesOf(run(engine, reads))).toEqual(['egress.session_bytes']);
+    expect(rulesOf(run(engine, reads))).toEqual(['egress.large_response', 'egress.session_bytes']);
   });
 
   it('flags slow exfiltration: many small reads that add up', () => {

@@ -12,7 +12,9 @@ export interface EgressConfig {
   /** The running session total without its largest response, against the same in the client's recent sessions: past `maxFactor`
    * times the largest of them, `medianFactor` times their median, and `minBytes`. */
   session: { maxFactor: number; medianFactor: number; minBytes: number };
-  /** One response against the client's learned responses from the same tool. */
+  /** Responses against the client's learned responses from the same tool: those past
+   * `zThreshold` add up per session, and alert once they reach `minBytes` (one very large
+   * answer, or several merely large ones: bulk reads split to stay under a per-call cap). */
   call: { zThreshold: number; minBytes: number };
   /** Personal data items (cards, IBANs, e-mail, phone) in one session's results. */
   maxPiiItems: number;
@@ -26,6 +28,9 @@ interface EgressSlot {
    * ordinary reads adds up to, and a legitimate one-off export does not inflate. */
   largestResponse: number;
   largest: (SpanRef & { bytes: number })[];
+  /** Responses far above the tool's usual size, and their bytes. */
+  outliers: (SpanRef & { bytes: number })[];
+  outlierBytes: number;
   pii: number;
   alerted: string[];
 }
@@ -50,7 +55,7 @@ export class EgressScorer implements Scorer {
     if (!EGRESS_METHODS.has(span.method)) return [];
     const bytes = Number(span.record.SpanAttributes[Toolwatch.RESPONSE_BYTES] ?? 0);
     if (!Number.isFinite(bytes) || bytes < 0) return [];
-    const s = session.slot<EgressSlot>(this.name, () => ({ bytes: 0, largestResponse: 0, largest: [], pii: 0, alerted: [] }));
+    const s = session.slot<EgressSlot>(this.name, () => ({ bytes: 0, largestResponse: 0, largest: [], outliers: [], outlierBytes: 0, pii: 0, alerted: [] }));
     s.bytes += bytes;
     s.largestResponse = Math.max(s.largestResponse, bytes);
     s.largest.push({ ...refOf(span), bytes });
@@ -67,19 +72,26 @@ export class EgressScorer implements Scorer {
 
     const callKeys = spanKeys(span, span.tool || span.method);
     const call = this.calls.judge(callKeys, bytes);
-    const large = call.warm && call.z > this.config.call.zThreshold && bytes >= this.config.call.minBytes;
-    if (large) {
-      once(`egress.large_response\u0000${span.tool}`, () => ({
-        rule: 'egress.large_response',
-        entity: span.tool || span.method,
-        windowStartNs: span.timeNs,
-        ...fromZ(call.z, this.config.call.zThreshold),
-        title: `one response of ${formatBytes(bytes)} from "${span.tool || span.method}", against ${formatBytes(call.baseline ?? 0)} usual for this client`,
-        tool: span.tool,
-        evidence: { observed: bytes, baseline: Math.round(call.baseline ?? 0), threshold: this.config.call.zThreshold, unit: 'bytes', windowMs: null, ...spanEvidence([refOf(span)]) },
-        tags: ['safe-mcp:SAFE-T1802'],
-      }));
+    if (call.warm && call.z > this.config.call.zThreshold) {
+      // An outlier is not learned: the next one must look as unusual as this one did.
       this.calls.learnCold(callKeys, bytes);
+      s.outlierBytes += bytes;
+      if (s.outliers.length < 32) s.outliers.push({ ...refOf(span), bytes });
+      if (s.outlierBytes >= this.config.call.minBytes) {
+        once('egress.large_response', () => ({
+          rule: 'egress.large_response',
+          entity: '',
+          windowStartNs: session.firstNs,
+          ...fromZ(call.z, this.config.call.zThreshold),
+          title:
+            s.outliers.length === 1
+              ? `one response of ${formatBytes(bytes)} from "${span.tool || span.method}", against ${formatBytes(call.baseline ?? 0)} usual for this client`
+              : `${s.outliers.length} responses of ${formatBytes(s.outlierBytes)} in all, each far above its tool's usual size (this one ${formatBytes(bytes)} from "${span.tool || span.method}", usually ${formatBytes(call.baseline ?? 0)})`,
+          tool: span.tool,
+          evidence: { observed: s.outlierBytes, baseline: Math.round(call.baseline ?? 0), threshold: this.config.call.minBytes, unit: 'bytes in responses far above usual', windowMs: null, ...spanEvidence(s.outliers) },
+          tags: ['safe-mcp:SAFE-T1802'],
+        }));
+      }
     } else if (bytes > 0) this.calls.learn(callKeys, bytes);
 
     // Without its largest response: one big answer is the large-response rule's to judge

@@ -15,9 +15,11 @@ export interface RateConfig {
   /** Hard limit: more tool calls than `maxCalls` within `windowMs`, whatever was learned. */
   windowMs: number;
   maxCalls: number;
-  /** Bursts: a run of calls less than `runGapMs` apart, longer than `factor` times the
-   * longest run of the client's recent sessions, and at least `minRun` calls. */
-  burst: { runGapMs: number; minRun: number; factor: number };
+  /** Bursts: more calls within `windowMs` than `factor` times the most this client's
+   * recent sessions made in as long, and at least `minCalls`. A count in a sliding window,
+   * not a run of short gaps: a steady batch job near any gap limit would break its runs at
+   * random and teach a history as jittery as the gaps. */
+  burst: { windowMs: number; minCalls: number; factor: number };
   /** Loops: one call (tool and canonical arguments) repeated within `windowMs`, more than
    * `factor` times the most this client repeats a call to this tool, at least `minRepeats`
    * times; or `hardLimit` times whatever was learned (SAFE-MCP T1106). */
@@ -28,9 +30,8 @@ export interface RateConfig {
 interface RateSlot {
   times: number[];
   recent: SpanRef[];
-  lastMs: number | null;
-  run: number;
-  maxRun: number;
+  burstTimes: number[];
+  maxInBurstWindow: number;
   repeats: Record<string, number[]>;
   distinctCalls: number;
   maxRepeatsByTool: Record<string, number>;
@@ -46,11 +47,11 @@ const TAGS = ['safe-mcp:SAFE-T1106'];
 export class RateScorer implements Scorer {
   readonly name = 'rate';
   readonly kind = 'rate' as const;
-  private readonly runs: RecentValues;
+  private readonly bursts: RecentValues;
   private readonly repeats: RecentValues;
 
   constructor(private readonly config: RateConfig) {
-    this.runs = new RecentValues(config.history.sessions, config.history.maxKeys);
+    this.bursts = new RecentValues(config.history.sessions, config.history.maxKeys);
     this.repeats = new RecentValues(config.history.sessions, config.history.maxKeys);
   }
 
@@ -59,9 +60,8 @@ export class RateScorer implements Scorer {
     const s = session.slot<RateSlot>(this.name, () => ({
       times: [],
       recent: [],
-      lastMs: null,
-      run: 0,
-      maxRun: 0,
+      burstTimes: [],
+      maxInBurstWindow: 0,
       repeats: {},
       distinctCalls: 0,
       maxRepeatsByTool: {},
@@ -78,19 +78,19 @@ export class RateScorer implements Scorer {
     const s = session.slot<RateSlot | undefined>(this.name, () => undefined);
     if (!s) return;
     const keys = clientKeys(session.service, session.clientName);
-    learnSession(this.runs, keys, s.maxRun, session.alerts > 0, this.config.history.minSessions);
+    learnSession(this.bursts, keys, s.maxInBurstWindow, session.alerts > 0, this.config.history.minSessions);
     for (const [tool, max] of Object.entries(s.maxRepeatsByTool)) {
       learnSession(this.repeats, clientKeys(session.service, session.clientName, tool), max, session.alerts > 0, this.config.history.minSessions);
     }
   }
 
   snapshot(): unknown {
-    return { runs: this.runs.toJSON(), repeats: this.repeats.toJSON() };
+    return { bursts: this.bursts.toJSON(), repeats: this.repeats.toJSON() };
   }
 
   restore(state: unknown): void {
-    const saved = state as { runs: Record<string, number[]>; repeats: Record<string, number[]> };
-    this.runs.restore(saved.runs);
+    const saved = state as { bursts: Record<string, number[]>; repeats: Record<string, number[]> };
+    this.bursts.restore(saved.bursts);
     this.repeats.restore(saved.repeats);
   }
 
@@ -117,24 +117,26 @@ export class RateScorer implements Scorer {
   }
 
   private burst(span: ObservedSpan, s: RateSlot): Finding | undefined {
-    const { runGapMs, minRun, factor } = this.config.burst;
-    s.run = s.lastMs !== null && span.timeMs - s.lastMs <= runGapMs ? s.run + 1 : 1;
-    s.lastMs = Math.max(s.lastMs ?? span.timeMs, span.timeMs);
-    s.maxRun = Math.max(s.maxRun, s.run);
-    if (s.burstAlerted || s.run < minRun) return undefined;
-    const usual = this.runs.summary(spanKeys(span), this.config.history.minSessions);
+    const { windowMs, minCalls, factor } = this.config.burst;
+    const times = s.burstTimes;
+    times.push(span.timeMs);
+    while (times.length > 0 && times[0]! <= span.timeMs - windowMs) times.shift();
+    const observed = times.length;
+    s.maxInBurstWindow = Math.max(s.maxInBurstWindow, observed);
+    if (s.burstAlerted || observed < minCalls) return undefined;
+    const usual = this.bursts.summary(spanKeys(span), this.config.history.minSessions);
     if (!usual) return undefined;
-    const limit = Math.max(minRun, Math.ceil(factor * usual.max));
-    if (s.run < limit) return undefined;
+    const limit = Math.max(minCalls, Math.ceil(factor * usual.max));
+    if (observed < limit) return undefined;
     s.burstAlerted = true;
     return {
       rule: 'rate.burst',
       entity: '',
       windowStartNs: span.timeNs,
-      ...overThreshold(s.run, limit),
-      title: `${s.run} calls in a rapid run, against at most ${usual.max} in this client's recent sessions`,
+      ...overThreshold(observed, limit),
+      title: `${observed} calls in ${windowMs / 1000} s, against at most ${usual.max} in this client's recent sessions`,
       tool: span.tool,
-      evidence: { observed: s.run, baseline: usual.max, threshold: limit, unit: 'calls in a run', windowMs: null, ...spanEvidence(s.recent.slice(-s.run)) },
+      evidence: { observed, baseline: usual.max, threshold: limit, unit: 'calls', windowMs, ...spanEvidence(s.recent.slice(-observed)) },
       tags: TAGS,
     };
   }
