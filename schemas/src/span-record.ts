@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkSpanRecord } from './span-record-check.js';
 
 /**
  * The span record: one MCP request as one OpenTelemetry span, in the shape of a row of the
@@ -70,13 +71,17 @@ export type DecodeResult<T> = { ok: true; value: T } | { ok: false; reason: stri
 /** Decodes a Kafka message value (or a JSONL line) into a span record, never throwing. */
 export function decodeSpanRecord(raw: string | Uint8Array): DecodeResult<SpanRecord> {
   let json: unknown;
-  const text = typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
+  // A view, not Buffer.from(raw): that copies every message before decoding it.
+  const text = typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
   try {
     json = JSON.parse(text);
   } catch {
     // V8's message quotes the input, and the input may hold a secret: give the size only.
     return { ok: false, reason: `not JSON (${Buffer.byteLength(text)} bytes)` };
   }
+  const checked = checkSpanRecord(json);
+  if (checked) return { ok: true, value: checked };
+  // The fast check only says no; zod, the schema of record, says why.
   const parsed = SpanRecord.safeParse(json);
   if (parsed.success) return { ok: true, value: parsed.data };
   return { ok: false, reason: `not a span record: ${describeIssues(parsed.error)}` };
