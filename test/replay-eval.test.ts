@@ -3,12 +3,16 @@ import type { AlertRecord } from '@toolwatch/schemas';
 import { describe, expect, it } from 'vitest';
 
 describe('replay of a recorded corpus', () => {
-  it('raises the alerts the live detector raised, with the same ids, from shuffled input', async () => {
+  it('makes the alert records the live detector made, with the same ids and revisions, from shuffled input', async () => {
     const rules = RulesConfig.parse({});
     const corpus = generateCorpus({ benign: 200, hostile: 40, seed: 3 });
     const live = new DetectionEngine(rules);
-    const expected = corpus.records.flatMap((r) => live.process(r)).map((a) => a.id);
-    expect(expected.length).toBeGreaterThan(20);
+    const named = (a: AlertRecord) => `${a.id} ${a.revision} ${a.status}`;
+    const made = [...corpus.records.flatMap((r) => live.process(r)), ...live.endAll()];
+    const expected = made.map(named);
+    expect(made.filter((a) => a.status === 'open').length).toBeGreaterThan(20);
+    // Every alert closes once, after its opening and updates.
+    expect(made.filter((a) => a.status === 'closed').length).toBe(made.filter((a) => a.status === 'open').length);
 
     // A log file's order is roughly that of the stream: swap neighbours that ended within
     // 10 s of each other (the reorder window is 60 s).
@@ -23,6 +27,6 @@ describe('replay of a recorded corpus', () => {
     expect(swaps).toBeGreaterThan(100);
     const replayed: AlertRecord[] = [];
     for await (const alert of replaySpans(shuffled, rules)) replayed.push(alert);
-    expect(replayed.map((a) => a.id).sort()).toEqual([...expected].sort());
+    expect(replayed.map(named).sort()).toEqual([...expected].sort());
   });
 });

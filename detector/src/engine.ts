@@ -1,4 +1,5 @@
-import { alertId, Toolwatch, type AlertRecord, type SpanRecord } from '@toolwatch/schemas';
+import { Toolwatch, type AlertRecord, type SessionScoreRecord, type SpanRecord } from '@toolwatch/schemas';
+import { closeAll, raise, scoreRecord } from './alert-lifecycle.js';
 import type { RulesConfig } from './config.js';
 import { EgressScorer } from './scorers/egress.js';
 import { NoveltyScorer } from './scorers/novelty.js';
@@ -18,23 +19,34 @@ export interface EngineSnapshot {
   scorers: Record<string, unknown>;
 }
 
+export interface EngineOptions {
+  /** Keep session score records for `drainScores()`: one when a session's score changes,
+   * one when it ends. Off, nothing is kept (replay and evaluation read alerts only). */
+  scores?: boolean;
+}
+
 /**
  * Scores span records, session by session, in event time. Pure: no I/O and no wall clock,
- * so the same spans give the same alerts with the same ids, live or replayed.
+ * so the same spans give the same alert records (open, updated, closed) with the same ids
+ * and revisions, live or replayed.
  */
 export class DetectionEngine {
   private sessions = new Map<string, SessionState>();
   private latestMs = 0;
+  private scores: SessionScoreRecord[] = [];
 
   constructor(
     private readonly rules: RulesConfig,
     private readonly scorers: Scorer[] = defaultScorers(rules),
+    private readonly options: EngineOptions = {},
   ) {}
 
   get sessionCount(): number {
     return this.sessions.size;
   }
 
+  /** Every alert record this span caused: alerts opened or updated in its session, and
+   * the closing records of sessions that ended with it or went idle before it. */
   process(record: SpanRecord): AlertRecord[] {
     const span = observe(record);
     let session = this.sessions.get(span.sessionKey);
@@ -44,45 +56,38 @@ export class DetectionEngine {
     this.sessions.set(span.sessionKey, session);
     if (session.isRepeat(span)) return [];
     session.update(span);
-    this.evictIdle(span.timeMs);
+    const out = this.evictIdle(span.timeMs);
     if (record.SpanAttributes[Toolwatch.SESSION_END] === 'true') {
-      this.end(session);
       this.sessions.delete(session.key);
-      return [];
+      out.push(...this.end(session));
+      return out;
     }
 
-    const alerts: AlertRecord[] = [];
+    const before = out.length;
     for (const scorer of this.scorers) {
       for (const finding of scorer.observe(span, session)) {
-        const entity = finding.entity ? `${session.key}\u0000${finding.entity}` : session.key;
-        alerts.push({
-          id: alertId(finding.rule, entity, finding.windowStartNs),
-          rule: finding.rule,
-          kind: scorer.kind,
-          severity: finding.severity,
-          score: finding.score,
-          title: finding.title,
-          sessionKey: session.key,
-          serviceName: session.service,
-          clientName: session.clientName,
-          clientVersion: session.clientVersion,
-          tool: finding.tool,
-          windowStart: finding.windowStartNs,
-          firstEventTime: session.firstNs,
-          lastEventTime: session.lastNs,
-          evidence: finding.evidence,
-          tags: finding.tags,
-        });
+        const alert = raise(session, scorer.kind, finding);
+        if (alert) out.push(alert);
       }
     }
-    session.alerts += alerts.length;
-    return alerts;
+    if (out.length > before && this.options.scores) this.scores.push(scoreRecord(session, false));
+    return out;
   }
 
-  /** Ends every session now (end of a replay): what they taught is learned. */
-  endAll(): void {
-    for (const session of this.sessions.values()) this.end(session);
+  /** Ends every session now (end of a replay): what they taught is learned, and their
+   * alerts close. */
+  endAll(): AlertRecord[] {
+    const closed: AlertRecord[] = [];
+    for (const session of this.sessions.values()) closed.push(...this.end(session));
     this.sessions.clear();
+    return closed;
+  }
+
+  /** Session score records made since the last call (with the `scores` option). */
+  drainScores(): SessionScoreRecord[] {
+    const drained = this.scores;
+    this.scores = [];
+    return drained;
   }
 
   snapshot(): EngineSnapshot {
@@ -97,17 +102,21 @@ export class DetectionEngine {
     for (const s of this.scorers) if (s.restore && snapshot.scorers[s.name] !== undefined) s.restore(snapshot.scorers[s.name]);
   }
 
-  private end(session: SessionState): void {
+  private end(session: SessionState): AlertRecord[] {
     for (const scorer of this.scorers) scorer.end?.(session);
+    if (this.options.scores) this.scores.push(scoreRecord(session, true));
+    return closeAll(session);
   }
 
-  private evictIdle(nowMs: number): void {
+  private evictIdle(nowMs: number): AlertRecord[] {
     this.latestMs = Math.max(this.latestMs, nowMs);
     const cutoff = this.latestMs - this.rules.sessionIdleMs;
+    const closed: AlertRecord[] = [];
     for (const [key, session] of this.sessions) {
       if (session.lastMs >= cutoff) break;
-      this.end(session);
       this.sessions.delete(key);
+      closed.push(...this.end(session));
     }
+    return closed;
   }
 }

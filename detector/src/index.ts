@@ -1,5 +1,6 @@
 export { DetectorConfig, RulesConfig, ConfigError, parseDetectorConfig, loadDetectorConfig, type DetectorConfigInput } from './config.js';
-export { DetectionEngine, defaultScorers, type EngineSnapshot } from './engine.js';
+export { DetectionEngine, defaultScorers, type EngineOptions, type EngineSnapshot } from './engine.js';
+export { sessionScore } from './alert-lifecycle.js';
 export { DetectorService, type DetectorServiceOptions, type DetectorStats, type Logger, type LogLevel } from './detector-service.js';
 export { observe, SessionState, type ObservedSpan, type SessionSnapshot } from './session.js';
 export type { Scorer, Finding } from './scorers/scorer.js';
@@ -15,6 +16,7 @@ export type { SpanSource, SourceBatch, SourceMessage } from './sources/span-sour
 export { KafkaSpanSource } from './sources/kafka-source.js';
 export { ClickHouseStore } from './storage/clickhouse-store.js';
 export { StateStore, type PartitionKey, type SavedState } from './storage/state-store.js';
+export { seedFromHistory, type Seed, type SeedOptions } from './storage/history-seed.js';
 export { createSinks } from './sinks/index.js';
 export { detectorCommand, DETECTOR_HELP } from './cli.js';
 export * from './eval/index.js';

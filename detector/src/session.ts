@@ -1,4 +1,4 @@
-import { Semconv, Toolwatch, type SpanRecord } from '@toolwatch/schemas';
+import { Semconv, Toolwatch, type AlertRecord, type SpanRecord } from '@toolwatch/schemas';
 
 /** A span record as the scorers read it: event time and the few fields they key on. */
 export interface ObservedSpan {
@@ -17,13 +17,27 @@ export function observe(record: SpanRecord): ObservedSpan {
   const a = record.SpanAttributes;
   return {
     record,
-    timeMs: Number(BigInt(record.Timestamp) / 1_000_000n),
+    timeMs: nsToMs(record.Timestamp),
     timeNs: record.Timestamp,
     method: a[Semconv.MCP_METHOD_NAME] ?? '',
     tool: a[Semconv.GEN_AI_TOOL_NAME] ?? '',
     sessionKey: a[Toolwatch.SESSION_KEY] ?? a[Semconv.MCP_SESSION_ID] ?? record.TraceId,
     service: record.ServiceName,
   };
+}
+
+/** Floor of ns / 10^6 without a BigInt per span: the millisecond digits of a decimal
+ * string of at most 21 digits make at most 15, which a double holds exactly. Anything
+ * else goes the BigInt way, which throws on what is not a number as it always did. */
+function nsToMs(ns: string): number {
+  if (ns.length > 21) return Number(BigInt(ns) / 1_000_000n);
+  let ms = 0;
+  for (let i = 0; i < ns.length; i++) {
+    const digit = ns.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return Number(BigInt(ns) / 1_000_000n);
+    if (i < ns.length - 6) ms = ms * 10 + digit;
+  }
+  return ms;
 }
 
 export interface SessionSnapshot {
@@ -36,6 +50,8 @@ export interface SessionSnapshot {
   lastMs: number;
   spans: number;
   alerts: number;
+  raised: Record<string, AlertRecord>;
+  scoreRevision: number;
   recentSpanIds: string[];
   slots: Record<string, unknown>;
 }
@@ -52,6 +68,10 @@ export class SessionState {
   /** Alerts raised so far: a session that raised any teaches no baseline what normal is
    * (a loop's reads would otherwise raise the bar for the next exfiltration). */
   alerts = 0;
+  /** Each alert the session raised, as its latest revision, by id. */
+  raised: Record<string, AlertRecord> = {};
+  /** Session score records made so far: the next one's revision. */
+  scoreRevision = 0;
   private readonly slots = new Map<string, unknown>();
   private readonly recentSpanIds = new Set<string>();
 
@@ -68,9 +88,10 @@ export class SessionState {
   /** True when this span was seen already: a batch retried after a failed write, or a
    * span sent twice, must not count twice. Remembers the last 4,096 spans. */
   isRepeat(span: ObservedSpan): boolean {
-    const id = span.record.SpanId;
-    if (this.recentSpanIds.has(id)) return true;
-    this.recentSpanIds.add(id);
+    // One hash lookup, not two: adding an id already there changes neither size nor order.
+    const before = this.recentSpanIds.size;
+    this.recentSpanIds.add(span.record.SpanId);
+    if (this.recentSpanIds.size === before) return true;
     if (this.recentSpanIds.size > 4096) this.recentSpanIds.delete(this.recentSpanIds.values().next().value!);
     return false;
   }
@@ -98,6 +119,8 @@ export class SessionState {
       lastMs: this.lastMs,
       spans: this.spans,
       alerts: this.alerts,
+      raised: this.raised,
+      scoreRevision: this.scoreRevision,
       recentSpanIds: [...this.recentSpanIds],
       slots: Object.fromEntries(this.slots),
     };
@@ -107,6 +130,7 @@ export class SessionState {
     const first = { timeNs: saved.firstNs, timeMs: 0 } as ObservedSpan;
     const session = new SessionState(saved.key, saved.service, first);
     Object.assign(session, { clientName: saved.clientName, clientVersion: saved.clientVersion, lastNs: saved.lastNs, lastMs: saved.lastMs, spans: saved.spans, alerts: saved.alerts ?? 0 });
+    Object.assign(session, { raised: structuredClone(saved.raised ?? {}), scoreRevision: saved.scoreRevision ?? 0 });
     for (const id of saved.recentSpanIds) session.recentSpanIds.add(id);
     for (const [name, value] of Object.entries(saved.slots)) session.slots.set(name, structuredClone(value));
     return session;

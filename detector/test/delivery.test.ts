@@ -5,6 +5,9 @@ import { startWebhookReceiver, waitFor } from '../../test/support/webhook-receiv
 
 const alert = (n: number, session = 's1'): AlertRecord => ({
   id: alertId('rate.session_window', session, String(n)),
+  status: 'open',
+  revision: 0,
+  sessionScore: 60,
   rule: 'rate.session_window',
   kind: 'rate',
   severity: 'medium',

@@ -4,7 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { spanRecord, type SpanSpec } from '../../test/support/span-factory.js';
 
 const rules = (overrides: object = {}) => RulesConfig.parse(overrides);
-const run = (engine: DetectionEngine, records: SpanRecord[]): AlertRecord[] => records.flatMap((r) => engine.process(r));
+/** The alerts opened: their updates and closes have tests of their own. */
+const run = (engine: DetectionEngine, records: SpanRecord[]): AlertRecord[] =>
+  records.flatMap((r) => engine.process(r)).filter((a) => a.status === 'open');
+/** Every alert record: opened, updated and closed. */
+const all = (engine: DetectionEngine, records: SpanRecord[]): AlertRecord[] => records.flatMap((r) => engine.process(r));
 const T0 = 1_763_700_000_000;
 
 /** A benign session: `calls` varied calls `gapMs` apart, a tools/list first, an end span. */
@@ -193,20 +197,89 @@ describe('determinism and state', () => {
 
   it('gives the same alerts with the same ids when the same spans are scored again', () => {
     const records = corpus();
-    const first = run(new DetectionEngine(rules()), records);
-    const second = run(new DetectionEngine(rules()), records);
+    const first = all(new DetectionEngine(rules()), records);
+    const second = all(new DetectionEngine(rules()), records);
     expect(new Set(first.map((a) => a.kind))).toEqual(new Set(['egress', 'novelty', 'rate']));
+    expect(new Set(first.map((a) => a.status))).toEqual(new Set(['open', 'updated']));
     expect(second).toEqual(first);
   });
 
   it('gives the same alerts after a snapshot and restore halfway, as a restart would', () => {
     const records = corpus();
-    const straight = run(new DetectionEngine(rules()), records);
-    const half = Math.floor(records.length * 0.9);
+    const whole = new DetectionEngine(rules());
+    const straight = [...all(whole, records), ...whole.endAll()];
+    const half = records.findIndex((r) => r.SpanAttributes['gen_ai.tool.name'] === 'search' && r.SpanAttributes['toolwatch.arguments.hash'] === 'same') + 4;
     const before = new DetectionEngine(rules());
-    const firstHalf = run(before, records.slice(0, half));
+    const firstHalf = all(before, records.slice(0, half));
+    expect(firstHalf.at(-1)?.rule).toBe('rate.identical_calls'); // cut in the middle of an alert's life
     const after = new DetectionEngine(rules());
     after.restore(JSON.parse(JSON.stringify(before.snapshot())));
-    expect([...firstHalf, ...run(after, records.slice(half))]).toEqual(straight);
+    const restarted = [...firstHalf, ...all(after, records.slice(half)), ...after.endAll()];
+    expect(restarted.map((a) => a.status)).toContain('closed');
+    expect(restarted).toEqual(straight);
+  });
+});
+
+describe('alert lifecycle and session score', () => {
+  const loop = (session: string, n: number, t0 = T0 + 20_000_000) =>
+    Array.from({ length: n }, (_, i) => call({ session, argsHash: 'same', timeMs: t0 + i * 5_000 }));
+
+  it('opens an alert, updates it under the same id as it grows more severe, and closes it when the session ends', () => {
+    const engine = warmed();
+    const records = [...loop('l', 20), spanRecord({ session: 'l', client: 'assistant', sessionEnd: true, timeMs: T0 + 20_200_000 })];
+    const made = all(engine, records);
+    expect(new Set(made.map((a) => a.id)).size).toBe(1);
+    expect(made.map((a) => [a.status, a.revision, a.severity])).toEqual([
+      ['open', 0, 'low'],
+      ['updated', 1, 'medium'],
+      ['updated', 2, 'high'],
+      ['updated', 3, 'critical'],
+      ['closed', 4, 'critical'],
+    ]);
+    expect(made.map((a) => a.evidence.observed)).toEqual([3, 4, 6, 9, 20]);
+    const closed = made.at(-1)!;
+    expect(closed.lastEventTime).toBe(records.at(-1)!.Timestamp); // the session's end
+    expect(closed.tags).toEqual(['safe-mcp:SAFE-T1106', 'owasp-mcp:MCP06:2025']);
+  });
+
+  it('closes the alerts of a session that goes idle, when a later span of any session shows it', () => {
+    const engine = warmed();
+    all(engine, loop('idle', 4));
+    const later = all(engine, [call({ session: 'other', timeMs: T0 + 20_000_000 + 31 * 60_000 })]);
+    expect(later.map((a) => [a.sessionKey, a.status, a.rule])).toEqual([['idle', 'closed', 'rate.identical_calls']]);
+  });
+
+  it('scores a session 1 − Π(1 − score/100) over its alerts, one record per change and one at its end', () => {
+    const engine = new DetectionEngine(rules(), undefined, { scores: true });
+    all(engine, [spanRecord({ session: 'quiet', timeMs: T0, method: 'tools/list', advertised: ['search'] }), spanRecord({ session: 'quiet', sessionEnd: true, timeMs: T0 + 1 })]);
+    const made = all(engine, [
+      spanRecord({ session: 's', timeMs: T0 + 10, method: 'tools/list', advertised: ['search', 'read'] }),
+      call({ session: 's', tool: 'hidden', timeMs: T0 + 11 }),
+      call({ session: 's', tool: 'read', argumentsFindings: { 'sensitive-path': 1 }, resultFindings: { 'aws-access-key-id': 1 }, timeMs: T0 + 12 }),
+      spanRecord({ session: 's', sessionEnd: true, timeMs: T0 + 13 }),
+    ]);
+    const opened = made.filter((a) => a.status === 'open');
+    expect(opened.map((a) => [a.rule, a.score])).toEqual([
+      ['novelty.unadvertised_tool', 80],
+      ['novelty.sensitive_path', 75],
+      ['egress.secret_in_result', 85],
+    ]);
+    const expected = Math.round(1000 * (1 - 0.2 * 0.25 * 0.15)) / 10;
+    expect(made.at(-1)).toMatchObject({ status: 'closed', sessionScore: expected });
+    const scores = engine.drainScores();
+    expect(scores.map((r) => [r.sessionKey, r.ended, r.score, r.revision])).toEqual([
+      ['quiet', true, 0, 1],
+      ['s', false, 80, 1],
+      ['s', false, expected, 2],
+      ['s', true, expected, 3],
+    ]);
+    expect(scores.at(-1)).toMatchObject({ severity: 'high', alerts: 3, rules: ['egress.secret_in_result', 'novelty.sensitive_path', 'novelty.unadvertised_tool'] });
+    expect(engine.drainScores()).toEqual([]);
+  });
+
+  it('keeps no score records unless asked', () => {
+    const engine = new DetectionEngine(rules());
+    all(engine, [call({ session: 's', tool: 'x', timeMs: T0 }), spanRecord({ session: 's', sessionEnd: true, timeMs: T0 + 1 })]);
+    expect(engine.drainScores()).toEqual([]);
   });
 });

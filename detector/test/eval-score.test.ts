@@ -6,7 +6,7 @@ import { Toolwatch, type AlertRecord, type SpanRecord } from '@toolwatch/schemas
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { evalCommand, generateCorpus, HOSTILE_FAMILIES, loadRules, recordsBySession, runEval, type Corpus, type Detector, type EvalReport } from '../src/eval/index.js';
 
-const alert = (rule: string, sessionKey: string) => ({ rule, sessionKey }) as AlertRecord;
+const alert = (rule: string, sessionKey: string) => ({ rule, sessionKey, status: 'open' }) as AlertRecord;
 const keyOf = (r: SpanRecord) => r.SpanAttributes[Toolwatch.SESSION_KEY]!;
 const median = (xs: number[]) => {
   const s = [...xs].sort((x, y) => x - y);

@@ -69,8 +69,12 @@ describe('replay', () => {
     const sessions = new Set(alerts.map((a) => a.sessionKey));
     expect(sessions).toEqual(new Set(['looping', 'injected', 'exfil']));
     expect(alerts.map((a) => a.rule)).toEqual(expect.arrayContaining(['novelty.unadvertised_tool', 'egress.session_bytes']));
-    expect(stats).toMatchObject({ spans: RECORDS.length, late: 0, sessions: 43, alerts: alerts.length });
-    expect(Object.values(stats.alertsByRule).reduce((a, b) => a + b, 0)).toBe(alerts.length);
+    // One record per revision: each alert opens, may be updated, and closes at its session's end.
+    const opened = alerts.filter((a) => a.status === 'open');
+    expect(alerts.filter((a) => a.status === 'closed').map((a) => a.id).sort()).toEqual(opened.map((a) => a.id).sort());
+    for (const a of alerts) expect(a.revision).toBe(alerts.filter((b) => b.id === a.id && b !== a && alerts.indexOf(b) < alerts.indexOf(a)).length);
+    expect(stats).toMatchObject({ spans: RECORDS.length, late: 0, sessions: 43, alerts: opened.length });
+    expect(Object.values(stats.alertsByRule).reduce((a, b) => a + b, 0)).toBe(opened.length);
   });
 
   it('is deterministic: two runs give byte-identical output', async () => {

@@ -1,4 +1,4 @@
-import type { AlertRecord } from './alert.js';
+import type { AlertRecord, SessionScoreRecord } from './alert.js';
 import type { SpanRecord } from './span-record.js';
 
 /**
@@ -16,7 +16,12 @@ export interface DdlOptions {
   ttlDays?: number;
 }
 
-export const TABLES = { spans: 'otel_traces', alerts: 'toolwatch_alerts', detectorState: 'toolwatch_detector_state' } as const;
+export const TABLES = {
+  spans: 'otel_traces',
+  alerts: 'toolwatch_alerts',
+  sessionScores: 'toolwatch_session_scores',
+  detectorState: 'toolwatch_detector_state',
+} as const;
 
 const ident = (name: string): string => {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`not a plain ClickHouse identifier: ${JSON.stringify(name)}`);
@@ -73,10 +78,14 @@ ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
 ${ttl('toDateTime(Timestamp)')}
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1${dedupWindow}`;
 
-  // ReplacingMergeTree on the deterministic id: a replayed or retried alert collapses into
-  // one row. WindowStart is part of the id, so both copies land in the same partition.
+  // ReplacingMergeTree on the deterministic id, newest revision kept: a replayed or retried
+  // alert collapses into one row, and an update or close replaces the open one. WindowStart
+  // is part of the id, so every revision lands in the same partition.
   const alerts = `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.alerts}${onCluster} (
     Id String CODEC(ZSTD(1)),
+    Status LowCardinality(String),
+    Revision UInt32,
+    SessionScore Float64,
     Rule LowCardinality(String),
     Kind LowCardinality(String),
     Severity LowCardinality(String),
@@ -97,10 +106,31 @@ SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1${dedupWindow}`;
     Evidence String CODEC(ZSTD(1)),
     Tags Array(LowCardinality(String)),
     INDEX idx_session SessionKey TYPE bloom_filter(0.01) GRANULARITY 1
-) ENGINE = ${engine('ReplacingMergeTree')}()
+) ENGINE = ${engine('ReplacingMergeTree')}(Revision)
 PARTITION BY toDate(WindowStart)
 ORDER BY (ServiceName, Id)
 ${ttl('toDateTime(WindowStart)')}`;
+
+  // One row per session (newest revision wins): every session, alerted or not, so panels
+  // rank the riskiest and count the quiet ones.
+  const sessionScores = `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.sessionScores}${onCluster} (
+    SessionKey String CODEC(ZSTD(1)),
+    ServiceName LowCardinality(String),
+    ClientName LowCardinality(String),
+    ClientVersion LowCardinality(String),
+    FirstEventTime DateTime64(9),
+    LastEventTime DateTime64(9),
+    Spans UInt32,
+    Score Float64,
+    Severity LowCardinality(String),
+    Alerts UInt32,
+    Rules Array(LowCardinality(String)),
+    Ended Bool,
+    Revision UInt32
+) ENGINE = ${engine('ReplacingMergeTree')}(Revision)
+PARTITION BY toDate(FirstEventTime)
+ORDER BY (ServiceName, SessionKey)
+${ttl('toDateTime(FirstEventTime)')}`;
 
   // What a detector partition's engine has learned, as of an offset. The newest offset wins
   // (a stale owner's late save loses); `Committed` is the offset below which an owner wrote
@@ -116,7 +146,7 @@ ${ttl('toDateTime(WindowStart)')}`;
 ) ENGINE = ${engine('ReplacingMergeTree')}(Offset)
 ORDER BY (ConsumerGroup, Topic, Partition)`;
 
-  return [spans, alerts, detectorState].map((sql) => sql.replace(/\n\n/g, '\n'));
+  return [spans, alerts, sessionScores, detectorState].map((sql) => sql.replace(/\n\n/g, '\n'));
 }
 
 /**
@@ -163,6 +193,9 @@ export function toSpanRow(r: SpanRecord): Record<string, unknown> {
 export function toAlertRow(a: AlertRecord): Record<string, unknown> {
   return {
     Id: a.id,
+    Status: a.status,
+    Revision: a.revision,
+    SessionScore: a.sessionScore,
     Rule: a.rule,
     Kind: a.kind,
     Severity: a.severity,
@@ -182,5 +215,54 @@ export function toAlertRow(a: AlertRecord): Record<string, unknown> {
     Unit: a.evidence.unit,
     Evidence: JSON.stringify(a.evidence),
     Tags: a.tags,
+  };
+}
+
+export function toSessionScoreRow(s: SessionScoreRecord): Record<string, unknown> {
+  return {
+    SessionKey: s.sessionKey,
+    ServiceName: s.serviceName,
+    ClientName: s.clientName,
+    ClientVersion: s.clientVersion,
+    FirstEventTime: toDateTime64(s.firstEventTime),
+    LastEventTime: toDateTime64(s.lastEventTime),
+    Spans: s.spans,
+    Score: s.score,
+    Severity: s.severity,
+    Alerts: s.alerts,
+    Rules: s.rules,
+    Ended: s.ended,
+    Revision: s.revision,
+  };
+}
+
+/** The columns of `otel_traces` as a span record's fields, for `fromSpanRow`: times as
+ * integer nanoseconds in strings (a JS number cannot hold them). */
+export const SPAN_RECORD_COLUMNS = `toString(toUnixTimestamp64Nano(Timestamp)) AS Timestamp, TraceId, SpanId, ParentSpanId,
+  TraceState, SpanName, SpanKind, ServiceName, ResourceAttributes, ScopeName, ScopeVersion, SpanAttributes,
+  Duration, StatusCode, StatusMessage,
+  arrayMap(t -> toString(toUnixTimestamp64Nano(t)), Events.Timestamp) AS EventTimes, Events.Name AS EventNames,
+  Events.Attributes AS EventAttributes, Links.TraceId AS LinkTraceIds, Links.SpanId AS LinkSpanIds,
+  Links.TraceState AS LinkTraceStates, Links.Attributes AS LinkAttributes`;
+
+export interface SpanRow extends Omit<SpanRecord, 'Events' | 'Links' | 'Duration'> {
+  Duration: string | number;
+  EventTimes: string[];
+  EventNames: string[];
+  EventAttributes: Record<string, string>[];
+  LinkTraceIds: string[];
+  LinkSpanIds: string[];
+  LinkTraceStates: string[];
+  LinkAttributes: Record<string, string>[];
+}
+
+/** A row read with `SPAN_RECORD_COLUMNS` back into the span record it was written from. */
+export function fromSpanRow(row: SpanRow): SpanRecord {
+  const { EventTimes, EventNames, EventAttributes, LinkTraceIds, LinkSpanIds, LinkTraceStates, LinkAttributes, Duration, ...fields } = row;
+  return {
+    ...fields,
+    Duration: Number(Duration),
+    Events: EventTimes.map((Timestamp, i) => ({ Timestamp, Name: EventNames[i]!, Attributes: EventAttributes[i]! })),
+    Links: LinkTraceIds.map((TraceId, i) => ({ TraceId, SpanId: LinkSpanIds[i]!, TraceState: LinkTraceStates[i]!, Attributes: LinkAttributes[i]! })),
   };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AlertRecord } from './alert.js';
+import { AlertRecord, SessionScoreRecord } from './alert.js';
 import { SpanRecord } from './span-record.js';
 
 /** JSON Schema (draft 2020-12) of each record, for consumers that do not run zod:
@@ -12,5 +12,6 @@ export function jsonSchemas(): Record<string, object> {
   return {
     'span-record': build('span-record', SpanRecord),
     'alert-record': build('alert-record', AlertRecord),
+    'session-score-record': build('session-score-record', SessionScoreRecord),
   };
 }

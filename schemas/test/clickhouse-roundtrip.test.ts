@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
-import { clickhouseDdl, INSERT_SETTINGS, TABLES, toDateTime64, toSpanRow } from '@toolwatch/schemas';
+import { clickhouseDdl, fromSpanRow, INSERT_SETTINGS, SPAN_RECORD_COLUMNS, SpanRecord, TABLES, toDateTime64, toSpanRow, type SpanRow } from '@toolwatch/schemas';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spanRecord } from '../../test/support/span-factory.js';
 
@@ -37,6 +37,29 @@ describe('otel_traces on the real ClickHouse engine (chDB)', () => {
     expect(row!.Duration).toBe(String(record.Duration));
     expect(row!.names).toEqual(['exception']);
     expect(row!.eventNs).toBe('1763700000000000999');
+  });
+
+  it('reads a row back into the very span record it was written from', async () => {
+    const record: SpanRecord = {
+      ...spanRecord({ session: 'back', tool: 'echo', timeMs: 1_763_700_000_000, responseBytes: 321 }),
+      Events: [
+        { Timestamp: '1763700000000000999', Name: 'exception', Attributes: { 'exception.type': 'Error' } },
+        { Timestamp: '1763700000000001000', Name: 'retry', Attributes: {} },
+      ],
+      Links: [{ TraceId: 'ab'.repeat(16), SpanId: 'cd'.repeat(8), TraceState: 'k=v', Attributes: { why: 'http' } }],
+    };
+    await client.insert({ table: TABLES.spans, format: 'JSONEachRow', values: [toSpanRow(record)], clickhouse_settings: INSERT_SETTINGS });
+    const rows = await (
+      await client.query({
+        query: `SELECT ${SPAN_RECORD_COLUMNS} FROM ${TABLES.spans} WHERE SpanId = {id:String}`,
+        query_params: { id: record.SpanId },
+        format: 'JSONEachRow',
+        clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
+      })
+    ).json<SpanRow>();
+    const back = fromSpanRow(rows[0]!);
+    expect(SpanRecord.parse(back)).toEqual(back);
+    expect(back).toEqual(record);
   });
 
   it('stores any nanosecond timestamp exactly, however short', async () => {

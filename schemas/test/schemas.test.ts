@@ -47,11 +47,15 @@ describe('JSON Schema', () => {
 
 describe('ClickHouse DDL', () => {
   it('adds TTL and ON CLUSTER with Replicated engines when asked', () => {
-    const [spans, alerts] = clickhouseDdl({ database: 'tw', cluster: 'soc', ttlDays: 30 });
+    const [spans, alerts, scores] = clickhouseDdl({ database: 'tw', cluster: 'soc', ttlDays: 30 });
     expect(spans).toContain('CREATE TABLE IF NOT EXISTS tw.otel_traces ON CLUSTER soc');
     expect(spans).toContain('ENGINE = ReplicatedMergeTree()');
     expect(spans).toContain('TTL toDateTime(Timestamp) + toIntervalDay(30)');
-    expect(alerts).toContain('ENGINE = ReplicatedReplacingMergeTree()');
+    // The newest revision of an alert, and of a session's score, replaces the older ones.
+    expect(alerts).toContain('ENGINE = ReplicatedReplacingMergeTree(Revision)');
+    expect(scores).toContain('CREATE TABLE IF NOT EXISTS tw.toolwatch_session_scores ON CLUSTER soc');
+    expect(scores).toContain('ENGINE = ReplicatedReplacingMergeTree(Revision)');
+    expect(scores).toContain('TTL toDateTime(FirstEventTime) + toIntervalDay(30)');
     expect(() => clickhouseDdl({ database: 'x; DROP TABLE y' })).toThrow(/not a plain ClickHouse identifier/);
   });
 });

@@ -21,6 +21,7 @@ Options:
   -h, --help        this text
 `;
 
+const STATUS_LABEL = { open: 'ALERT ', updated: 'UPDATE', closed: 'CLOSED' } as const;
 const SEVERITY_MARK: Record<AlertRecord['severity'], string> = { info: 'INFO', low: 'LOW ', medium: 'MED ', high: 'HIGH', critical: 'CRIT' };
 
 export async function startCommand(argv: string[], log: Logger): Promise<number> {
@@ -43,7 +44,7 @@ export async function startCommand(argv: string[], log: Logger): Promise<number>
     log,
     onHistory: (n) => out(`  learned from ${n} benign sessions of history; now the agents:`),
     onAlert: (a, agent) =>
-      out(`  ALERT ${SEVERITY_MARK[a.severity]} ${a.rule.padEnd(28)} ${(agent ?? a.clientName).padEnd(22)} ${a.title}`),
+      out(`  ${STATUS_LABEL[a.status]} ${SEVERITY_MARK[a.severity]} ${a.rule.padEnd(28)} ${(agent ?? a.clientName).padEnd(22)} ${a.title}`),
   });
 
   out('');

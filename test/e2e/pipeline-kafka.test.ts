@@ -72,7 +72,8 @@ describe('instrumented server → Kafka → detector → ClickHouse → signed w
       // 45 calls back to back: a loop, and a run longer than any in the history.
       'looping-agent': ['rate.burst', 'rate.identical_calls'],
       'prompt-injected-agent': ['novelty.unadvertised_tool'],
-      'exfiltrating-agent': ['egress.bulk_personal_data', 'egress.session_bytes'],
+      // Two 700 KB exports, where its history read 500 B: each far past the usual, and together past the session's.
+      'exfiltrating-agent': ['egress.bulk_personal_data', 'egress.large_response', 'egress.session_bytes'],
       // It reads a .env full of tokens: the path and the secrets in the answer both count.
       'secret-handling-agent': ['egress.secret_in_result', 'novelty.sensitive_path'],
     });
@@ -94,7 +95,7 @@ describe('instrumented server → Kafka → detector → ClickHouse → signed w
     expect(Number(ends[0]!.n)).toBe(45); // 40 history sessions and 5 agents, each closed
 
     const alerts = await store.query<{ Id: string; Rule: string; Evidence: string }>(`SELECT Id, Rule, Evidence FROM toolwatch_alerts FINAL ORDER BY Rule`);
-    const expectedIds = demo.outcomes.flatMap((o) => o.alerts.map((a) => a.id)).sort();
+    const expectedIds = [...new Set(demo.outcomes.flatMap((o) => o.alerts.map((a) => a.id)))].sort();
     expect(alerts).toHaveLength(expectedIds.length);
     expect(alerts.map((a) => a.Id).sort()).toEqual(expectedIds);
     // The evidence points at spans that are really in the table.
@@ -105,15 +106,18 @@ describe('instrumented server → Kafka → detector → ClickHouse → signed w
     }
   });
 
-  it('delivers each alert once as a signed Standard Webhooks message', () => {
-    const ids = demo.outcomes.flatMap((o) => o.alerts.map((a) => a.id));
+  it('delivers each revision of each alert once as a signed Standard Webhooks message', () => {
+    const records = demo.outcomes.flatMap((o) => o.alerts);
+    // Every alert opened and closed (each agent's session ended), some updated between.
+    expect(records.filter((a) => a.status === 'closed').length).toBe(records.filter((a) => a.status === 'open').length);
+    const ids = records.map((a) => (a.revision === 0 ? a.id : `${a.id}.${a.revision}`));
     expect(receiver.received.map((r) => r.headers['webhook-id']).sort()).toEqual(ids.sort());
     for (const hook of receiver.received) {
       expect(hook.verified).toBe(true);
       const body = JSON.parse(hook.body) as { type: string; data: unknown };
       expect(body.type).toBe('toolwatch.alert');
       const alert = AlertRecord.parse(body.data);
-      expect(hook.headers['webhook-id']).toBe(alert.id);
+      expect(hook.headers['webhook-id']).toBe(alert.revision === 0 ? alert.id : `${alert.id}.${alert.revision}`);
     }
   });
 

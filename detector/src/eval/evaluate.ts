@@ -73,6 +73,7 @@ export function placeAlerts(corpus: Corpus, detector: Detector, onProgress?: (do
     const index = seen.get(key) ?? 0;
     seen.set(key, index + 1);
     for (const alert of detector.process(record)) {
+      if (alert.status !== 'open') continue; // detection is when an alert opens
       const session = placed.has(alert.sessionKey) ? alert.sessionKey : key;
       const at = session === key ? index : Math.max(0, (seen.get(session) ?? 1) - 1);
       placed.get(session)?.push({ index: at, rule: alert.rule });

@@ -52,8 +52,8 @@ export class Replayer {
 
   end(): AlertRecord[] {
     const alerts = this.score(this.buffer.flush());
-    this.engine.endAll(); // the input is over: every session ends here
-    return alerts;
+    // The input is over: every session ends here, and its alerts close.
+    return [...alerts, ...this.engine.endAll()];
   }
 
   /** Spans pushed so far (cheap, for a progress bar). */
@@ -78,6 +78,7 @@ export class Replayer {
     for (const record of records) {
       for (const alert of this.engine.process(record)) {
         out.push(alert);
+        if (alert.status !== 'open') continue; // an update or a close of one counted already
         this.alerts += 1;
         this.byRule.set(alert.rule, (this.byRule.get(alert.rule) ?? 0) + 1);
       }

@@ -68,6 +68,14 @@ export class EgressScorer implements Scorer {
       s.alerted.push(rule);
       found.push(make());
     };
+    // Measures that grow (bytes, items) are reported while over, at most once a span: the
+    // engine updates their alert when it grows more severe.
+    const reported = new Set<string>();
+    const whileOver = (rule: string, make: () => Finding) => {
+      if (reported.has(rule)) return;
+      reported.add(rule);
+      found.push(make());
+    };
     const evidence = () => spanEvidence(s.largest);
 
     const callKeys = spanKeys(span, span.tool || span.method);
@@ -78,7 +86,7 @@ export class EgressScorer implements Scorer {
       s.outlierBytes += bytes;
       if (s.outliers.length < 32) s.outliers.push({ ...refOf(span), bytes });
       if (s.outlierBytes >= this.config.call.minBytes) {
-        once('egress.large_response', () => ({
+        whileOver('egress.large_response', () => ({
           rule: 'egress.large_response',
           entity: '',
           windowStartNs: session.firstNs,
@@ -99,7 +107,7 @@ export class EgressScorer implements Scorer {
     // session with one look like exfiltration.
     const over = this.overHistory(span, s.bytes - s.largestResponse);
     if (over) {
-      once('egress.session_bytes', () => ({
+      whileOver('egress.session_bytes', () => ({
         rule: 'egress.session_bytes',
         entity: '',
         windowStartNs: session.firstNs,
@@ -111,7 +119,7 @@ export class EgressScorer implements Scorer {
       }));
     }
     if (s.bytes > this.config.maxSessionBytes) {
-      once('egress.session_bytes', () => ({
+      whileOver('egress.session_bytes', () => ({
         rule: 'egress.session_bytes',
         entity: '',
         windowStartNs: session.firstNs,
@@ -141,7 +149,7 @@ export class EgressScorer implements Scorer {
       } else if (kind === 'pii') s.pii += count;
     }
     if (s.pii > this.config.maxPiiItems) {
-      once('egress.bulk_personal_data', () => ({
+      whileOver('egress.bulk_personal_data', () => ({
         rule: 'egress.bulk_personal_data',
         entity: '',
         windowStartNs: session.firstNs,

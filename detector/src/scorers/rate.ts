@@ -36,8 +36,10 @@ interface RateSlot {
   distinctCalls: number;
   maxRepeatsByTool: Record<string, number>;
   windowAlertedAt: number;
-  burstAlerted: boolean;
-  loopsAlerted: string[];
+  /** When the burst alert opened: its window, kept while it escalates. */
+  burstAtNs: string | null;
+  /** Per looping call, when its alert opened. */
+  loopsAtNs: Record<string, string>;
 }
 
 const TAGS = ['safe-mcp:SAFE-T1106'];
@@ -66,8 +68,8 @@ export class RateScorer implements Scorer {
       distinctCalls: 0,
       maxRepeatsByTool: {},
       windowAlertedAt: -1,
-      burstAlerted: false,
-      loopsAlerted: [],
+      burstAtNs: null,
+      loopsAtNs: {},
     }));
     s.recent.push(refOf(span));
     if (s.recent.length > 32) s.recent.shift();
@@ -123,16 +125,17 @@ export class RateScorer implements Scorer {
     while (times.length > 0 && times[0]! <= span.timeMs - windowMs) times.shift();
     const observed = times.length;
     s.maxInBurstWindow = Math.max(s.maxInBurstWindow, observed);
-    if (s.burstAlerted || observed < minCalls) return undefined;
+    if (observed < minCalls) return undefined;
     const usual = this.bursts.summary(spanKeys(span), this.config.history.minSessions);
     if (!usual) return undefined;
     const limit = Math.max(minCalls, Math.ceil(factor * usual.max));
     if (observed < limit) return undefined;
-    s.burstAlerted = true;
+    // Reported while it lasts: the engine updates the alert when it grows more severe.
+    s.burstAtNs ??= span.timeNs;
     return {
       rule: 'rate.burst',
       entity: '',
-      windowStartNs: span.timeNs,
+      windowStartNs: s.burstAtNs,
       ...overThreshold(observed, limit),
       title: `${observed} calls in ${windowMs / 1000} s, against at most ${usual.max} in this client's recent sessions`,
       tool: span.tool,
@@ -159,16 +162,16 @@ export class RateScorer implements Scorer {
     while (times.length > 0 && times[0]! <= span.timeMs - windowMs) times.shift();
     const repeated = times.length;
     s.maxRepeatsByTool[span.tool] = Math.max(s.maxRepeatsByTool[span.tool] ?? 0, repeated);
-    if (s.loopsAlerted.includes(call) || repeated < minRepeats) return undefined;
+    if (repeated < minRepeats) return undefined;
 
     const usual = this.repeats.summary(spanKeys(span, span.tool), this.config.history.minSessions);
     const limit = usual ? Math.min(hardLimit, Math.max(minRepeats, Math.floor(factor * usual.max) + 1)) : hardLimit;
     if (repeated < limit) return undefined;
-    s.loopsAlerted.push(call);
+    const windowStartNs = (s.loopsAtNs[call] ??= span.timeNs);
     return {
       rule: 'rate.identical_calls',
       entity: call,
-      windowStartNs: span.timeNs,
+      windowStartNs,
       ...overThreshold(repeated, limit),
       title: `the same "${span.tool}" call ${repeated} times in ${windowMs / 60_000} min`,
       tool: span.tool,

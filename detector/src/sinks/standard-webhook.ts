@@ -12,10 +12,13 @@ export interface StandardWebhookOptions {
 export const ALERT_EVENT_TYPE = 'toolwatch.alert';
 
 /**
- * An alert as a Standard Webhooks message: `webhook-id` is the alert id (the same on every
- * retry, so receivers deduplicate), `webhook-signature` an HMAC-SHA256 over
- * `id.timestamp.body`, and the body `{type, timestamp, data}`.
+ * An alert as a Standard Webhooks message: `webhook-id` is the alert id for its opening, and
+ * `<alert id>.<revision>` for each update and its close (the same on every retry, so
+ * receivers deduplicate, yet an update is not taken for a retry of the opening);
+ * `webhook-signature` an HMAC-SHA256 over `id.timestamp.body`; the body `{type, timestamp, data}`.
  */
+export const webhookId = (alert: AlertRecord): string => (alert.revision === 0 ? alert.id : `${alert.id}.${alert.revision}`);
+
 export class StandardWebhookSink implements AlertSink {
   readonly name: string;
   private readonly signer: Webhook;
@@ -28,11 +31,12 @@ export class StandardWebhookSink implements AlertSink {
   async deliver(alert: AlertRecord): Promise<void> {
     const now = new Date();
     const body = JSON.stringify({ type: ALERT_EVENT_TYPE, timestamp: now.toISOString(), data: alert });
+    const id = webhookId(alert);
     const headers = {
       'content-type': 'application/json',
-      'webhook-id': alert.id,
+      'webhook-id': id,
       'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-      'webhook-signature': this.signer.sign(alert.id, now, body),
+      'webhook-signature': this.signer.sign(id, now, body),
     };
     let response: Response;
     try {
