@@ -77,10 +77,14 @@ describe('Sigma export', () => {
     expect(sigmaYaml(a)).toBe(sigmaYaml(defaults()));
   });
 
-  it('tags with ATT&CK and SAFE-MCP ids in the Sigma tag form', () => {
+  it('tags with ATT&CK, SAFE-MCP and OWASP MCP Top 10 ids in the Sigma tag form', () => {
     const tags = defaults().flatMap((f) => (f.rule.tags as string[]) ?? []);
     expect(tags).toEqual(expect.arrayContaining(['safe-mcp.safe-t1106', 'safe-mcp.safe-t1802', 'safe-mcp.safe-t1201', 'attack.credential-access']));
-    for (const t of tags) expect(t).toMatch(/^(attack|safe-mcp|detection)\./);
+    for (const t of tags) expect(t).toMatch(/^(attack|safe-mcp|detection|owasp-mcp)\./);
+    const rules = byName(defaults());
+    expect(rules.get('mcp_tool_definition_changed')!.rule.tags).toContain('owasp-mcp.mcp03-2025');
+    expect(rules.get('mcp_session_egress_bytes')!.rule.tags).toContain('owasp-mcp.mcp10-2025');
+    expect(rules.get('mcp_secret_in_response')!.rule.tags).toContain('owasp-mcp.mcp01-2025');
   });
 
   it('matches secret findings but not a findings object of personal data or paths only', () => {

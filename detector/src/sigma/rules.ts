@@ -1,4 +1,4 @@
-import { PATH_FINDING_RULES, PII_FINDING_RULES } from '@toolwatch/schemas';
+import { OWASP_MCP_TOP10, PATH_FINDING_RULES, PII_FINDING_RULES } from '@toolwatch/schemas';
 import type { RulesConfig } from '../config.js';
 import { F, logsource, type McpService } from './logsource.js';
 import { sigmaTimespan } from './timespan.js';
@@ -102,6 +102,9 @@ function correlationRule(s: CorrelationSpec): SigmaFile {
   };
 }
 
+/** The OWASP MCP Top 10 ids of a toolwatch rule as Sigma tags (`namespace.value`, lower case). */
+const owasp = (rule: string): string[] => (OWASP_MCP_TOP10[rule] ?? []).map((id) => `owasp-mcp.${id.toLowerCase().replace(':', '-')}`);
+
 const CONTENT_METHODS = ['tools/call', 'resources/read', 'prompts/get'];
 // Findings hold rule -> count as compact JSON. These rules find personal data or paths,
 // not secrets (the redactor's rule ids); a findings object made only of them is no secret.
@@ -163,7 +166,7 @@ function correlations(rules: RulesConfig, o: Required<SigmaOptions>): SigmaFile[
       condition: { gt: maxCalls },
       falsepositives: ['Batch jobs that call one tool many times on purpose'],
       level: 'medium',
-      tags: ['attack.impact', 'attack.t1499', 'safe-mcp.safe-t1106'],
+      tags: ['attack.impact', 'attack.t1499', 'safe-mcp.safe-t1106', ...owasp('rate.session_window')],
     }),
     correlationRule({
       name: 'mcp_identical_call_loop',
@@ -176,7 +179,7 @@ function correlations(rules: RulesConfig, o: Required<SigmaOptions>): SigmaFile[
       condition: { gte: identical.hardLimit },
       falsepositives: ['Polling a status tool with the same arguments'],
       level: 'medium',
-      tags: ['attack.impact', 'safe-mcp.safe-t1106'],
+      tags: ['attack.impact', 'safe-mcp.safe-t1106', ...owasp('rate.identical_calls')],
     }),
     correlationRule({
       name: 'mcp_session_distinct_tools',
@@ -202,7 +205,7 @@ function correlations(rules: RulesConfig, o: Required<SigmaOptions>): SigmaFile[
       condition: { field: F.responseBytes, gt: maxSessionBytes },
       falsepositives: ['Legitimate exports and large file reads'],
       level: 'medium',
-      tags: ['attack.collection', 'attack.exfiltration', 'safe-mcp.safe-t1802'],
+      tags: ['attack.collection', 'attack.exfiltration', 'safe-mcp.safe-t1802', ...owasp('egress.session_bytes')],
     }),
   ];
 }
@@ -226,7 +229,7 @@ function derivedRules(): SigmaFile[] {
       fields: findingsFields,
       falsepositives: ['Test fixtures and documentation with example keys'],
       level: 'high',
-      tags: ['attack.credential-access', 'attack.t1552', 'safe-mcp.safe-t1504'],
+      tags: ['attack.credential-access', 'attack.t1552', 'safe-mcp.safe-t1504', ...owasp('egress.secret_in_result')],
     }),
     detectionRule({
       name: 'mcp_secret_in_tool_arguments',
@@ -241,7 +244,7 @@ function derivedRules(): SigmaFile[] {
       fields: findingsFields,
       falsepositives: ['A user handing a key to a tool that needs it (a deploy or API tool)'],
       level: 'medium',
-      tags: ['attack.exfiltration', 'safe-mcp.safe-t1911'],
+      tags: ['attack.exfiltration', 'safe-mcp.safe-t1911', 'owasp-mcp.mcp01-2025'],
     }),
     detectionRule({
       name: 'mcp_sensitive_path_argument',
@@ -255,7 +258,7 @@ function derivedRules(): SigmaFile[] {
       fields: findingsFields,
       falsepositives: ['Developers asking an agent to edit their own .env'],
       level: 'high',
-      tags: ['attack.credential-access', 'attack.t1552.001', 'safe-mcp.safe-t1503'],
+      tags: ['attack.credential-access', 'attack.t1552.001', 'safe-mcp.safe-t1503', ...owasp('novelty.sensitive_path')],
     }),
     alertRule('mcp_unadvertised_tool_called', 'Call to an MCP tool the server never advertised', 'novelty.unadvertised_tool',
       'An MCP client called a tool that no tools/list answer of the server advertised (a hidden, removed or guessed tool), or one outside the policy allowlist. Needs what was advertised before, which no single span holds: the toolwatch detector derives it and this rule matches its alert records.',
@@ -282,7 +285,7 @@ function alertRule(name: string, title: string, rule: string, description: strin
     fields,
     falsepositives,
     level,
-    tags,
+    tags: [...tags, ...owasp(rule)],
   });
 }
 
