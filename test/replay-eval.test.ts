@@ -29,4 +29,23 @@ describe('replay of a recorded corpus', () => {
     for await (const alert of replaySpans(shuffled, rules)) replayed.push(alert);
     expect(replayed.map(named).sort()).toEqual([...expected].sort());
   });
+
+  it('makes the same records twice, and after a restart from a snapshot taken halfway', () => {
+    const rules = RulesConfig.parse({});
+    const corpus = generateCorpus({ benign: 200, hostile: 40, seed: 5 });
+    const named = (a: AlertRecord) => `${a.id} ${a.revision} ${a.status} ${a.severity}`;
+    const straight = (engine: DetectionEngine) => [...corpus.records.flatMap((r) => engine.process(r)), ...engine.endAll()].map(named);
+    const first = straight(new DetectionEngine(rules));
+    expect(straight(new DetectionEngine(rules))).toEqual(first);
+
+    const half = corpus.records.length >> 1;
+    const before = new DetectionEngine(rules);
+    const made = corpus.records.slice(0, half).flatMap((r) => before.process(r));
+    // What a detector saves and a new process loads: plain JSON, nothing shared.
+    const after = new DetectionEngine(rules);
+    after.restore(JSON.parse(JSON.stringify(before.snapshot())));
+    made.push(...corpus.records.slice(half).flatMap((r) => after.process(r)), ...after.endAll());
+    expect(made.map(named)).toEqual(first);
+    expect(first.length).toBeGreaterThan(100);
+  });
 });

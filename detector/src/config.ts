@@ -130,6 +130,13 @@ export const DetectorConfig = z
       .object({
         saveEveryBatches: z.number().int().positive().default(50),
         saveEveryMs: z.number().int().positive().default(10_000),
+        /** With no saved state (a first start, a new group, a partition never owned), the
+         * baselines are first learned from the spans already in ClickHouse: up to `maxSpans`
+         * of the last `days` days (0: start cold). */
+        seed: z
+          .object({ days: z.number().nonnegative().default(7), maxSpans: z.number().int().nonnegative().default(500_000) })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
