@@ -1,4 +1,5 @@
 import { alphaForHalfLife, learn, newEwma, type Ewma } from './ewma.js';
+import { LruMap } from './lru-map.js';
 
 export interface BaselineOptions {
   /** Observations before the baseline may judge: no alerts while learning. */
@@ -13,10 +14,10 @@ export interface BaselineOptions {
 }
 
 export interface Judgement {
-  z: number;
+  readonly z: number;
   /** The learned normal value, in the scored unit (null while warming up). */
-  baseline: number | null;
-  warm: boolean;
+  readonly baseline: number | null;
+  readonly warm: boolean;
 }
 
 /**
@@ -25,19 +26,20 @@ export interface Judgement {
  * Judge, then learn; a point that raised an alert is not learned (`learn` is the caller's).
  */
 export class BaselineTable {
-  private readonly table = new Map<string, Ewma>();
+  private readonly table: LruMap<Ewma>;
   private readonly alpha: number;
 
   constructor(private readonly options: BaselineOptions) {
     this.alpha = alphaForHalfLife(options.halfLife);
+    this.table = new LruMap(options.maxKeys);
   }
 
   /** Against the first of `keys` that has learned enough: the most specific baseline
    * (this client on this server) when there is one, else a wider one (this server). */
   judge(keys: string | readonly string[], value: number): Judgement {
-    const list = typeof keys === 'string' ? [keys] : keys;
-    let cold: Judgement = { z: 0, baseline: null, warm: false };
-    for (const key of list) {
+    if (typeof keys === 'string') return this.judgeOne(keys, value);
+    let cold = UNKNOWN;
+    for (const key of keys) {
       const judged = this.judgeOne(key, value);
       if (judged.warm) return judged;
       if (cold.baseline === null) cold = judged;
@@ -46,24 +48,23 @@ export class BaselineTable {
   }
 
   private judgeOne(key: string, value: number): Judgement {
-    const b = this.table.get(key);
+    const b = this.table.peek(key);
+    if (!b || b.count === 0) return UNKNOWN;
+    if (b.count < this.options.warmUp) return { z: 0, baseline: Math.expm1(b.mean), warm: false };
     const x = Math.log1p(Math.max(0, value));
-    if (!b || b.count < this.options.warmUp) return { z: 0, baseline: b && b.count > 0 ? Math.expm1(b.mean) : null, warm: false };
     const z = (x - b.mean) / Math.max(Math.sqrt(b.variance), this.options.minLogSpread);
     return { z, baseline: Math.expm1(b.mean), warm: true };
   }
 
   learn(keys: string | readonly string[], value: number): void {
-    for (const key of typeof keys === 'string' ? [keys] : keys) this.learnOne(key, value);
+    if (typeof keys === 'string') this.learnOne(keys, value);
+    else for (const key of keys) this.learnOne(key, value);
   }
 
   private learnOne(key: string, value: number): void {
-    let b = this.table.get(key);
-    if (b) this.table.delete(key); // re-insert: Map order is the LRU order
-    else b = newEwma();
+    let b = this.table.use(key);
+    if (!b) this.table.add(key, (b = newEwma()));
     learn(b, Math.log1p(Math.max(0, value)), this.alpha);
-    this.table.set(key, b);
-    if (this.table.size > this.options.maxKeys) this.table.delete(this.table.keys().next().value!);
   }
 
   /** Learns into the keys that are still warming up only. When a point was judged (and
@@ -74,15 +75,17 @@ export class BaselineTable {
   }
 
   count(key: string): number {
-    return this.table.get(key)?.count ?? 0;
+    return this.table.peek(key)?.count ?? 0;
   }
 
   toJSON(): Record<string, Ewma> {
-    return Object.fromEntries(this.table);
+    return Object.fromEntries(this.table.entries());
   }
 
   restore(saved: Record<string, Ewma>): void {
-    this.table.clear();
-    for (const [k, v] of Object.entries(saved)) this.table.set(k, { ...v });
+    this.table.load(Object.entries(saved).map(([k, v]) => [k, { ...v }]));
   }
 }
+
+/** Nothing learned under any key: shared, as most judgements of a new key are this one. */
+const UNKNOWN: Judgement = Object.freeze({ z: 0, baseline: null, warm: false });

@@ -1,3 +1,5 @@
+import { LruMap } from './lru-map.js';
+
 /**
  * The last N values per key (a client's recent session totals), for judgements that a
  * mean and a variance describe badly: a client whose sessions are mostly small with an
@@ -5,57 +7,54 @@
  */
 type Summary = { count: number; median: number; max: number };
 
+interface Entry {
+  values: number[];
+  // Judged on every span, changed once per session: summarised on change, not per read.
+  summary: Summary | undefined;
+}
+
 export class RecentValues {
-  private table = new Map<string, number[]>();
-  // Judged on every span, changed once per session: sort on change, not on every read.
-  private summaries = new Map<string, Summary>();
+  private readonly table: LruMap<Entry>;
 
   constructor(
     private readonly keep: number,
-    private readonly maxKeys: number,
-  ) {}
+    maxKeys: number,
+  ) {
+    this.table = new LruMap(maxKeys);
+  }
 
   add(key: string, value: number): void {
-    let values = this.table.get(key);
-    if (values) this.table.delete(key); // re-insert: Map order is the LRU order
-    else values = [];
-    values.push(value);
-    if (values.length > this.keep) values.shift();
-    this.table.set(key, values);
-    this.summaries.delete(key);
-    if (this.table.size > this.maxKeys) {
-      const oldest = this.table.keys().next().value!;
-      this.table.delete(oldest);
-      this.summaries.delete(oldest);
-    }
+    let entry = this.table.use(key);
+    if (!entry) this.table.add(key, (entry = { values: [], summary: undefined }));
+    entry.values.push(value);
+    if (entry.values.length > this.keep) entry.values.shift();
+    entry.summary = undefined;
   }
 
   /** Count, median and maximum of the first key with at least `min` values. */
   summary(keys: readonly string[], min: number): Summary | undefined {
     for (const key of keys) {
-      const values = this.table.get(key);
-      if (!values || values.length < min) continue;
-      let summary = this.summaries.get(key);
-      if (!summary) {
-        const sorted = [...values].sort((a, b) => a - b);
-        summary = { count: sorted.length, median: sorted[Math.floor(sorted.length / 2)]!, max: sorted.at(-1)! };
-        this.summaries.set(key, summary);
+      const entry = this.table.peek(key);
+      if (!entry || entry.values.length < min) continue;
+      if (!entry.summary) {
+        // A typed array sorts numbers natively, without a comparator call per comparison.
+        const sorted = Float64Array.from(entry.values).sort();
+        entry.summary = { count: sorted.length, median: sorted[sorted.length >> 1]!, max: sorted[sorted.length - 1]! };
       }
-      return summary;
+      return entry.summary;
     }
     return undefined;
   }
 
   has(key: string, min: number): boolean {
-    return (this.table.get(key)?.length ?? 0) >= min;
+    return (this.table.peek(key)?.values.length ?? 0) >= min;
   }
 
   toJSON(): Record<string, number[]> {
-    return Object.fromEntries(this.table);
+    return Object.fromEntries(this.table.entries().map(([k, e]) => [k, e.values]));
   }
 
   restore(saved: Record<string, number[]>): void {
-    this.table = new Map(Object.entries(saved).map(([k, v]) => [k, [...v]]));
-    this.summaries.clear();
+    this.table.load(Object.entries(saved).map(([k, v]) => [k, { values: [...v], summary: undefined }]));
   }
 }
