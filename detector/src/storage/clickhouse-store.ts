@@ -1,5 +1,5 @@
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { clickhouseDdl, INSERT_SETTINGS, TABLES, toAlertRow, toSpanRow, type AlertRecord, type SpanRecord } from '@toolwatch/schemas';
+import { INSERT_SETTINGS, migrate, sqlRunner, TABLES, toAlertRow, toSpanRow, type AlertRecord, type SpanRecord } from '@toolwatch/schemas';
 import type { DetectorConfig } from '../config.js';
 
 /** chDB's own insert: the payload handed over as bytes, parsed by the engine's threads. */
@@ -35,9 +35,8 @@ export class ClickHouseStore {
     if (config.database !== 'default') {
       await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
     }
-    for (const query of clickhouseDdl({ database: config.database, cluster: config.cluster, ttlDays: config.ttlDays })) {
-      await client.command({ query });
-    }
+    // Versioned and idempotent: brings a database from any older release forward.
+    await migrate(sqlRunner(client), { database: config.database, cluster: config.cluster, ttlDays: config.ttlDays });
     return store;
   }
 
