@@ -36,12 +36,7 @@ export class RecentValues {
     for (const key of keys) {
       const entry = this.table.peek(key);
       if (!entry || entry.values.length < min) continue;
-      if (!entry.summary) {
-        // A typed array sorts numbers natively, without a comparator call per comparison.
-        const sorted = Float64Array.from(entry.values).sort();
-        entry.summary = { count: sorted.length, median: sorted[sorted.length >> 1]!, max: sorted[sorted.length - 1]! };
-      }
-      return entry.summary;
+      return (entry.summary ??= summarise(entry.values));
     }
     return undefined;
   }
@@ -57,4 +52,13 @@ export class RecentValues {
   restore(saved: Record<string, number[]>): void {
     this.table.load(Object.entries(saved).map(([k, v]) => [k, { values: [...v], summary: undefined }]));
   }
+}
+
+function summarise(values: number[]): Summary {
+  // A typed array sorts numbers natively, without a comparator call per comparison. What
+  // it would order otherwise than `a - b` does (NaN, -0, a null read back from a snapshot)
+  // keeps the comparator, so that the median and maximum stay what they were.
+  const plain = values.every((v) => typeof v === 'number' && v === v && !Object.is(v, -0));
+  const sorted = plain ? Float64Array.from(values).sort() : [...values].sort((a, b) => a - b);
+  return { count: sorted.length, median: sorted[sorted.length >> 1]!, max: sorted[sorted.length - 1]! };
 }
