@@ -12,6 +12,9 @@ export { BaselineTable, type BaselineOptions, type Judgement } from './baselines
 export { type AlertSink, DeliveryError, httpDeliveryError, safeOrigin } from './sinks/alert-sink.js';
 export { DeliveryQueue, type DeliveryOptions, type DeliveryStats } from './sinks/delivery-queue.js';
 export { StandardWebhookSink, ALERT_EVENT_TYPE, type StandardWebhookOptions } from './sinks/standard-webhook.js';
+export { CefSyslogSink, type CefSyslogOptions } from './sinks/cef-syslog.js';
+export { cefLine, cefHeader, cefValue, syslogMessage, type SyslogHeader } from './sinks/cef-format.js';
+export { PRODUCT_VERSION } from './sinks/alert-format.js';
 export type { SpanSource, SourceBatch, SourceMessage } from './sources/span-source.js';
 export { KafkaSpanSource } from './sources/kafka-source.js';
 export { ClickHouseStore } from './storage/clickhouse-store.js';
