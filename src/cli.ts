@@ -1,4 +1,5 @@
 import { collectorCommand, proxyCommand, redactCommand } from '@toolwatch/collector';
+import { dashboardsCommand } from '@toolwatch/dashboards';
 import { ConfigError, detectorCommand, evalCommand, replayCommand, sigmaCommand } from '@toolwatch/detector';
 import { benchCommand } from './bench/bench-command.js';
 import { startCommand } from './demo/start-command.js';
@@ -19,7 +20,8 @@ Commands:
   replay      re-score recorded spans (JSONL) in event time: one alert per line on stdout
   eval        score the detector on a labelled corpus of benign and hostile sessions
   sigma       the detections as Sigma 2.x rules (YAML), for SIEMs that run Sigma
-  bench       benchmarks: bench instrument, bench detector
+  dashboards  write the Grafana dashboards and provisioning files (deploy/grafana)
+  bench       benchmarks: bench instrument, bench detector, bench dashboards
   help        this text
 
 Zero code: node --import toolwatch/register server.js
@@ -39,6 +41,7 @@ const COMMANDS: Record<string, Command> = {
   eval: evalCommand,
   replay: replayCommand,
   sigma: sigmaCommand,
+  dashboards: dashboardsCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

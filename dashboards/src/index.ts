@@ -1,9 +1,9 @@
-/**
- * The Grafana ClickHouse datasource that every toolwatch dashboard and alert rule points
- * at. The uid is fixed so that provisioned dashboards and rules find the provisioned
- * datasource without a lookup.
- */
-export const CLICKHOUSE_DATASOURCE = {
-  type: 'grafana-clickhouse-datasource',
-  uid: 'toolwatch-clickhouse',
-} as const;
+export { CLICKHOUSE_DATASOURCE, ClickHouseQueryBuilder, Format, type ClickHouseQuery } from './query.js';
+export { buildDashboard, type DashboardSpec, type VariableSpec } from './dashboard-spec.js';
+export { formatOf, type PanelSpec, type PanelKind } from './panel-spec.js';
+export { ALERT_RULES, alertingProvisioning, escapeDollars, type AlertRuleSpec } from './alert-rules.js';
+export { DASHBOARDS, buildDashboards, grafanaFiles, writeGrafanaFiles } from './files.js';
+export { ALL, expandMacros, type MacroContext } from './macros.js';
+export { expandedQueries, type ExpandedQuery } from './panel-queries.js';
+export { seedSql, SPANS_PER_SESSION, type SeedOptions } from './seed.js';
+export { dashboardsCommand } from './command.js';

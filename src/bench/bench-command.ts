@@ -1,10 +1,12 @@
 import { parseArgs } from 'node:util';
 import { benchRedaction } from '@toolwatch/collector/bench';
+import { dashboardsBenchCommand } from './dashboards-bench.js';
 import { detectorBenchCommand } from './detector-bench-command.js';
 import { benchInstrument, type VariantFigures } from './instrument-bench.js';
 
 export const BENCH_HELP = `Usage: toolwatch bench instrument [--rounds <n>] [--calls <n>]
        toolwatch bench detector [--help]
+       toolwatch bench dashboards [--help]
 
 Measures, in one process and one run:
   - the time toolwatch adds to a tools/call (1 KB of arguments, 8 KB of result, in-memory
@@ -28,6 +30,7 @@ function table(figures: VariantFigures[]): string[] {
 
 export async function benchCommand(argv: string[]): Promise<number> {
   if (argv[0] === 'detector') return detectorBenchCommand(argv.slice(1));
+  if (argv[0] === 'dashboards') return dashboardsBenchCommand(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
