@@ -1,11 +1,16 @@
 import type { AlertRecord } from '@toolwatch/schemas';
 import { Webhook } from 'standardwebhooks';
-import { DeliveryError, httpDeliveryError, safeOrigin, type AlertSink } from './alert-sink.js';
+import { safeOrigin, type AlertSink } from './alert-sink.js';
+import { expectOk, post } from './http-post.js';
 
 export interface StandardWebhookOptions {
   url: string;
-  /** `whsec_…`; the receiver verifies with the same secret. */
-  secret: string;
+  /**
+   * `whsec_…`; the receiver verifies with the same secret. Several secrets sign every message
+   * with each (the spec's space-separated signature list), so a key can be rotated without a
+   * gap: add the new secret, let receivers switch to it, then drop the old one.
+   */
+  secret: string | string[];
   timeoutMs?: number;
 }
 
@@ -21,11 +26,13 @@ export const webhookId = (alert: AlertRecord): string => (alert.revision === 0 ?
 
 export class StandardWebhookSink implements AlertSink {
   readonly name: string;
-  private readonly signer: Webhook;
+  private readonly signers: Webhook[];
 
   constructor(private readonly options: StandardWebhookOptions) {
     this.name = `webhook ${safeOrigin(options.url)}`;
-    this.signer = new Webhook(options.secret);
+    const secrets = typeof options.secret === 'string' ? [options.secret] : options.secret;
+    if (secrets.length === 0) throw new Error(`${this.name}: no signing secret`);
+    this.signers = secrets.map((s) => new Webhook(s));
   }
 
   async deliver(alert: AlertRecord): Promise<void> {
@@ -36,24 +43,9 @@ export class StandardWebhookSink implements AlertSink {
       'content-type': 'application/json',
       'webhook-id': id,
       'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-      'webhook-signature': this.signer.sign(id, now, body),
+      'webhook-signature': this.signers.map((s) => s.sign(id, now, body)).join(' '),
     };
-    let response: Response;
-    try {
-      response = await fetch(this.options.url, {
-        method: 'POST',
-        headers,
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
-      });
-    } catch (err) {
-      const reason = (err as Error).name === 'TimeoutError' ? 'timed out' : 'unreachable';
-      throw new DeliveryError(`${this.name}: ${reason}`, true);
-    }
-    await response.body?.cancel();
-    if (response.status < 200 || response.status >= 300) {
-      throw httpDeliveryError(this.name, response.status, response.headers.get('retry-after'));
-    }
+    const response = await post(this.name, { url: this.options.url, headers, body, timeoutMs: this.options.timeoutMs });
+    await expectOk(this.name, response);
   }
 }
