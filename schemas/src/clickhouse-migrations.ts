@@ -121,6 +121,15 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: toolInventory,
     after: backfill(TABLES.toolInventory, inventorySelect),
   },
+  {
+    version: 6,
+    name: 'insert deduplication in the tables the views write',
+    // A retried span batch (same deduplication token) is dropped from otel_traces, but the
+    // views still pass it on unless their tables deduplicate too (with the insert setting
+    // deduplicate_blocks_in_dependent_materialized_views). Replicated tables always do.
+    statements: (r) =>
+      r.cluster ? [] : [TABLES.traceIdTs, TABLES.toolInventory].map((t) => `ALTER TABLE ${r.db}.${t} MODIFY SETTING non_replicated_deduplication_window = 1000`),
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

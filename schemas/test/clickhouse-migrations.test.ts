@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
-import { INSERT_SETTINGS, migrate, MIGRATIONS, SCHEMA_VERSION, sqlRunner, TABLES, toSpanRow } from '@toolwatch/schemas';
+import { clickhouseDdl, INSERT_SETTINGS, migrate, MIGRATIONS, SCHEMA_VERSION, sqlRunner, TABLES, toSpanRow, type SqlRunner } from '@toolwatch/schemas';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spanRecord } from '../../test/support/span-factory.js';
 
@@ -113,6 +113,31 @@ describe('ClickHouse migrations on the real engine (chDB)', () => {
     expect(await showCreate('ttl.otel_traces')).toContain('toIntervalDay(30)');
     await migrate(db, { database: 'ttl' });
     expect(await showCreate('ttl.otel_traces')).not.toContain('TTL');
+  });
+
+  it('drops a retried batch in the views too: lookup and inventory rows are not written twice', async () => {
+    await migrate(db, { database: 'dedup' });
+    const batch = [spanRecord({ session: 'r', method: 'tools/list', timeMs: 7_000, advertised: { a: 'x' } }), spanRecord({ session: 'r', tool: 'a', timeMs: 8_000 })].map(toSpanRow);
+    for (let i = 0; i < 2; i++) {
+      await client.insert({ table: `dedup.${TABLES.spans}`, format: 'JSONEachRow', values: batch, clickhouse_settings: { ...INSERT_SETTINGS, async_insert: 0, insert_deduplication_token: 'spans:0:1-2' } });
+    }
+    expect(await one(`SELECT (SELECT count() FROM dedup.${TABLES.spans}) AS spans, (SELECT count() FROM dedup.${TABLES.traceIdTs}) AS lookup, (SELECT count() FROM dedup.${TABLES.toolInventory}) AS tools`)).toEqual({
+      spans: 2,
+      lookup: 2,
+      tools: 1,
+    });
+  });
+
+  it('puts every statement ON CLUSTER, on Replicated engines, when a cluster is named', async () => {
+    for (const sql of clickhouseDdl({ database: 'tw', cluster: 'soc' })) {
+      expect(sql).toMatch(/^(CREATE (TABLE|MATERIALIZED VIEW) IF NOT EXISTS|ALTER TABLE) tw\.\w+ ON CLUSTER soc\b/);
+      if (sql.includes('ENGINE')) expect(sql).toMatch(/ENGINE = Replicated\w*MergeTree/);
+    }
+    // What a run against a cluster would send, with every DDL statement ON CLUSTER.
+    const sent: string[] = [];
+    const recorder: SqlRunner = { command: async (sql) => void sent.push(sql), rows: async () => [] };
+    await migrate(recorder, { database: 'tw', cluster: 'soc', ttlDays: 3 });
+    for (const sql of sent.filter((s) => /^(CREATE|ALTER|DROP|EXCHANGE)/.test(s))) expect(sql.split('\n')[0]).toContain('ON CLUSTER soc');
   });
 
   it('refuses a database that a newer toolwatch has migrated', async () => {
