@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describeIssues } from '@toolwatch/schemas';
 import { z } from 'zod';
+import { SinkConfig, WebhookConfig } from './sinks/sink-config.js';
 
 /** The detector's configuration: every key has a default, and an unknown key (a typo) is
  * an error that names it, not a setting silently ignored. */
@@ -112,17 +113,10 @@ export const DetectorConfig = z
       })
       .strict()
       .prefault({}),
-    webhooks: z
-      .array(
-        z
-          .object({
-            url: z.string().url(),
-            /** Standard Webhooks secret: `whsec_` and base64 of 24–64 random bytes. */
-            secret: z.string().regex(/^whsec_[A-Za-z0-9+/=]{32,}$/, 'expected whsec_ followed by base64'),
-          })
-          .strict(),
-      )
-      .default([]),
+    /** Standard Webhooks endpoints, `{url, secret}`: the same as `sinks` entries of type `webhook`. */
+    webhooks: z.array(WebhookConfig).default([]),
+    /** Alert sinks by `type`: webhook, splunk-hec, elastic, ocsf, cef-syslog, pagerduty, slack. */
+    sinks: z.array(SinkConfig).default([]),
     rules: RulesConfig.prefault({}),
     /** How often a partition's learned state is saved to ClickHouse (also on stop): a new
      * owner after a kill rebuilds from the last save by re-reading the topic from there. */
