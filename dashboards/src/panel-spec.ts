@@ -5,7 +5,7 @@ import { PanelBuilder as GenericPanelBuilder, type Panel } from '@grafana/grafan
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { ClickHouseQueryBuilder, Format } from './query.js';
+import { ClickHouseQueryBuilder, CLICKHOUSE_DATASOURCE, Format } from './query.js';
 
 export type PanelKind = 'timeseries' | 'points' | 'table' | 'stat' | 'barchart' | 'traces';
 
@@ -50,7 +50,9 @@ function builderFor(spec: PanelSpec): cog.Builder<Panel> & { withTarget(t: cog.B
 
 export function buildPanel(spec: PanelSpec, id: number, x: number, y: number): cog.Builder<Panel> {
   const b = builderFor(spec) as timeseries.PanelBuilder;
-  b.id(id).title(spec.title).gridPos({ x, y, w: spec.w, h: spec.h });
+  // On the panel as well as the target: Grafana routes a panel's queries by the panel's
+  // datasource, and would otherwise send them to the default one.
+  b.id(id).title(spec.title).gridPos({ x, y, w: spec.w, h: spec.h }).datasource({ ...CLICKHOUSE_DATASOURCE });
   if (spec.description) b.description(spec.description);
   if (spec.unit) b.unit(spec.unit);
   b.withTarget(new ClickHouseQueryBuilder(spec.sql, formatOf(spec.kind)));

@@ -21,6 +21,7 @@ describe('Grafana dashboards as code', () => {
         const [target, ...more] = p.targets as ClickHouseQuery[];
         expect(more, p.title).toEqual([]);
         expect(target!.datasource).toEqual(CLICKHOUSE_DATASOURCE);
+        expect(p.datasource, p.title).toEqual(CLICKHOUSE_DATASOURCE);
         expect(target!.editorType).toBe('sql');
         expect(target!.format).toBe(formatOf(specs[j]!.kind));
         expect(target!.rawSql, p.title).toMatch(/\$__timeFilter\(/);
