@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { decodeSpanRecord, type AlertRecord, type SpanRecord } from '@toolwatch/schemas';
 import type { DetectorConfig, RulesConfig } from './config.js';
 import { DetectionEngine } from './engine.js';
@@ -5,6 +6,7 @@ import type { AlertSink } from './sinks/alert-sink.js';
 import { DeliveryQueue, type DeliveryOptions } from './sinks/delivery-queue.js';
 import type { SourceBatch, SpanSource } from './sources/span-source.js';
 import type { ClickHouseStore } from './storage/clickhouse-store.js';
+import { WriteBatcher, type WriteBatcherOptions } from './storage/write-batcher.js';
 import { StateStore, type PartitionKey } from './storage/state-store.js';
 
 export type LogLevel = 'info' | 'warn' | 'error';
@@ -23,6 +25,8 @@ export interface DetectorServiceOptions {
    * with a consumer group (Kafka) has offsets that outlive the process, so only it saves.
    * Without it (or `false`), one engine scores every partition and nothing is saved. */
   state?: Partial<DetectorConfig['state']> | false;
+  /** How batches are grouped into ClickHouse inserts. */
+  write?: WriteBatcherOptions;
 }
 
 export interface DetectorStats {
@@ -44,20 +48,12 @@ interface Partition {
   seen: bigint;
   /** Offsets below this were written by an earlier owner: read for state only. */
   replayUntil: bigint;
-  /** Alerts raised by a batch whose write failed (for a source that cannot seek back). */
-  unwritten: AlertRecord[];
   batchesSinceSave: number;
   savedAtMs: number;
 }
 
 const max = (a: bigint, b: bigint) => (a > b ? a : b);
 
-/**
- * Source → decode → score → ClickHouse → alert sinks. A batch counts as handled (and its
- * offsets commit) only after its spans and alerts are in ClickHouse; delivery to the sinks
- * runs behind, from their queues. A message that cannot be read is counted, logged with
- * its reason and dead-lettered; it never stops the stream.
- */
 /**
  * Source → decode → score → ClickHouse → alert sinks. A batch counts as handled (and its
  * offsets commit) only after its spans and alerts are in ClickHouse; delivery to the sinks
@@ -75,6 +71,16 @@ export class DetectorService {
   readonly deliveries: DeliveryQueue[];
   private readonly partitions = new Map<string, Partition>();
   private readonly written = new Map<string, bigint>();
+  /** Alerts raised by a batch whose write failed, by source partition, until a write
+   * succeeds: the engine has moved on and will not raise them again when the batch comes
+   * back (only a source that cannot seek back keeps its engine). Keyed apart from the
+   * engines because one engine may serve batches of several partitions at once. */
+  private readonly unwritten = new Map<string, AlertRecord[]>();
+  private readonly writer: WriteBatcher;
+  /** Kafka offsets name the same messages across restarts; a source without a group
+   * (the embedded queue) counts from 0 again, and a token of an earlier run would make
+   * ClickHouse drop new spans as a retry of old ones. */
+  private readonly tokenScope: string;
   private readonly partitioned: boolean;
   private readonly state: StateStore | undefined;
   private readonly saveEveryBatches: number;
@@ -83,6 +89,8 @@ export class DetectorService {
 
   constructor(private readonly options: DetectorServiceOptions) {
     this.log = options.log ?? (() => {});
+    this.writer = new WriteBatcher(options.store, options.write);
+    this.tokenScope = options.source.group === undefined ? `${randomUUID()}:` : '';
     const state = options.state || undefined;
     this.partitioned = state !== undefined;
     this.state = state && options.source.group !== undefined ? new StateStore(options.store) : undefined;
@@ -129,6 +137,7 @@ export class DetectorService {
 
   private drop(id: string, p: Partition): void {
     this.partitions.delete(id);
+    this.unwritten.delete(id); // the rebuilt engine raises them again
     // A batch that comes back (its commit lost to a rebalance, say) was written by us: what
     // this instance wrote is not written again, whatever the group's committed offset says.
     this.written.set(id, max(this.written.get(id) ?? -1n, p.next));
@@ -142,7 +151,7 @@ export class DetectorService {
     const id = this.partitionId(batch);
     const engine = new DetectionEngine(this.options.rules);
     const partition = (seen: bigint, replayUntil: bigint): Partition => {
-      const p: Partition = { key, engine, next: seen + 1n, seen, replayUntil, unwritten: [], batchesSinceSave: 0, savedAtMs: Date.now() };
+      const p: Partition = { key, engine, next: seen + 1n, seen, replayUntil, batchesSinceSave: 0, savedAtMs: Date.now() };
       this.partitions.set(id, p);
       return p;
     };
@@ -175,7 +184,8 @@ export class DetectorService {
     const records: SpanRecord[] = [];
     // The engine has moved on once it has seen these spans, and will not raise their alerts
     // again when a failed batch comes back: alerts stay here until a write succeeds.
-    const alerts = [...p.unwritten];
+    const source = `${batch.topic}:${batch.partition}`;
+    const alerts = [...(this.unwritten.get(source) ?? [])];
     for (const message of batch.messages) {
       const offset = BigInt(message.offset);
       if (offset <= p.seen) continue; // in the saved state already, and written
@@ -197,13 +207,12 @@ export class DetectorService {
         this.log('error', `dead-letter failed for ${batch.topic}/${batch.partition}@${message.offset}: ${(err as Error).message}`);
       });
     }
-    p.unwritten = alerts;
+    this.unwritten.set(source, alerts);
 
     const first = batch.messages[0]!.offset;
     const last = batch.messages.at(-1)!.offset;
-    await this.options.store.writeSpans(records, `${batch.topic}:${batch.partition}:${first}-${last}`);
-    await this.options.store.writeAlerts(alerts);
-    p.unwritten = [];
+    await this.writer.write(records, alerts, `${this.tokenScope}${source}:${first}-${last}`);
+    this.unwritten.delete(source);
     if (this.partitioned) {
       // One engine for all partitions has no offsets of its own to keep.
       p.seen = max(p.seen, BigInt(last));

@@ -4,9 +4,20 @@ import type { SourceBatch, SourceMessage, SpanSource } from './span-source.js';
 
 type KafkaConfig = NonNullable<DetectorConfig['kafka']>;
 
-/** A kafkajs consumer group on the span topic; offsets commit after the batch is handled. */
+/** kafkajs consumer settings, and how many partitions' batches are handled at once. */
+export type KafkaConsumerOverrides = Partial<ConsumerConfig> & { partitionsConsumedConcurrently?: number };
+
+/**
+ * A kafkajs consumer group on the span topic; offsets commit after the batch is handled.
+ * Batches of different partitions are handled at once, so that one partition's batch is
+ * scored while another's insert runs (the detector groups them into one insert); each
+ * batch still commits only after its own write, before kafkajs rejoins the group.
+ */
 export class KafkaSpanSource implements SpanSource {
   readonly name = 'kafka';
+  /** The partitions of the span topic this member holds, as of its last group join. */
+  assignment: number[] = [];
+  private readonly concurrency: number;
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private readonly admin: Admin;
@@ -17,7 +28,7 @@ export class KafkaSpanSource implements SpanSource {
     private readonly config: KafkaConfig,
     log?: (line: string) => void,
     /** kafkajs consumer settings over ours (tests shorten the session time-out). */
-    consumerOverrides: Partial<ConsumerConfig> = {},
+    { partitionsConsumedConcurrently, ...consumerOverrides }: KafkaConsumerOverrides = {},
   ) {
     const kafka = new Kafka({
       clientId: 'toolwatch-detector',
@@ -25,7 +36,19 @@ export class KafkaSpanSource implements SpanSource {
       logLevel: log ? logLevel.WARN : logLevel.NOTHING,
       logCreator: () => (entry) => log?.(`kafka ${entry.namespace}: ${entry.log.message}`),
     });
-    this.consumer = kafka.consumer({ groupId: config.groupId, allowAutoTopicCreation: true, ...consumerOverrides });
+    // A span record is about a kilobyte: kafkajs's 1 MB per partition would cap a batch
+    // below a thousand spans, and every batch costs a fetch round and a commit.
+    this.consumer = kafka.consumer({
+      groupId: config.groupId,
+      allowAutoTopicCreation: true,
+      maxBytesPerPartition: 8 << 20,
+      maxBytes: 32 << 20,
+      ...consumerOverrides,
+    });
+    this.concurrency = partitionsConsumedConcurrently ?? 8;
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.assignment = [...(payload.memberAssignment[config.topic] ?? [])].sort((a, b) => a - b);
+    });
     this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
     this.admin = kafka.admin();
   }
@@ -35,6 +58,7 @@ export class KafkaSpanSource implements SpanSource {
     await this.consumer.subscribe({ topic: this.config.topic, fromBeginning: this.config.fromBeginning });
     await this.consumer.run({
       eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.concurrency,
       eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
         await onBatch({
@@ -98,6 +122,7 @@ export class KafkaSpanSource implements SpanSource {
 
   async stop(): Promise<void> {
     await this.consumer.disconnect();
+    this.assignment = [];
     if (this.producerReady) await this.producer.disconnect();
     if (this.adminReady) await this.admin.disconnect();
   }

@@ -1,0 +1,87 @@
+import type { AlertRecord, SpanRecord } from '@toolwatch/schemas';
+import type { ClickHouseStore } from './clickhouse-store.js';
+
+export interface WriteBatcherOptions {
+  /** Spans per insert at most; more batches than that wait for the next insert. */
+  maxRows?: number;
+  /** Attempts of the same insert (same rows, same token) before its batches fail. */
+  attempts?: number;
+  retryDelayMs?: number;
+}
+
+interface Pending {
+  records: SpanRecord[];
+  alerts: AlertRecord[];
+  token: string;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit for the detector's writes. Every ClickHouse insert makes a part, and a part
+ * costs tens of milliseconds whatever its size, so one insert at a time goes out, carrying
+ * every batch that was handed over while the previous one ran. Each batch's promise settles
+ * with the insert that carried it: its offsets may commit only then.
+ *
+ * A failed insert is tried again as it was, rows and deduplication token alike: had it
+ * landed after all (a timeout, say), ClickHouse drops the copy. Batches handed back to the
+ * source and delivered again would group differently, under another token.
+ */
+export class WriteBatcher {
+  private queue: Pending[] = [];
+  private running: Promise<void> | undefined;
+  private readonly maxRows: number;
+  private readonly attempts: number;
+  private readonly retryDelayMs: number;
+
+  constructor(
+    private readonly store: ClickHouseStore,
+    options: WriteBatcherOptions = {},
+  ) {
+    this.maxRows = options.maxRows ?? 50_000;
+    this.attempts = Math.max(1, options.attempts ?? 3);
+    this.retryDelayMs = options.retryDelayMs ?? 200;
+  }
+
+  /** `token` names the batch (topic, partition, offsets) for insert deduplication. */
+  write(records: SpanRecord[], alerts: AlertRecord[], token: string): Promise<void> {
+    if (records.length === 0 && alerts.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.queue.push({ records, alerts, token, resolve, reject });
+      this.run();
+    });
+  }
+
+  private run(): void {
+    if (this.running || this.queue.length === 0) return;
+    this.running = this.flush().finally(() => {
+      this.running = undefined;
+      this.run();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    let rows = this.queue[0]!.records.length;
+    let n = 1;
+    while (n < this.queue.length && rows + this.queue[n]!.records.length <= this.maxRows) rows += this.queue[n++]!.records.length;
+    const group = this.queue.splice(0, n);
+    const records = group.length === 1 ? group[0]!.records : group.flatMap((g) => g.records);
+    const alerts = group.flatMap((g) => g.alerts);
+    const token = group.filter((g) => g.records.length > 0).map((g) => g.token).join(',');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.store.writeSpans(records, token);
+        // Alerts have deterministic ids in a ReplacingMergeTree: a second copy collapses.
+        await this.store.writeAlerts(alerts);
+        for (const g of group) g.resolve();
+        return;
+      } catch (err) {
+        if (attempt >= this.attempts) {
+          for (const g of group) g.reject(err);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, this.retryDelayMs * attempt));
+      }
+    }
+  }
+}
