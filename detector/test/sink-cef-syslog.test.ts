@@ -64,7 +64,7 @@ describe('CEF over syslog into a real rsyslog', () => {
   let rsyslog: Awaited<ReturnType<typeof startRsyslog>>;
   const alerts = [sampleAlert(), hostileAlert({ severity: 'critical', revision: 1, status: 'updated' })];
   beforeAll(async () => {
-    rsyslog = await startRsyslog();
+    rsyslog = await startRsyslog({ tls: true });
   });
   afterAll(async () => rsyslog?.stop());
 
@@ -72,12 +72,14 @@ describe('CEF over syslog into a real rsyslog', () => {
     ['TCP, octet counting', { protocol: 'tcp', framing: 'octet-counting' }, 'imtcp'],
     ['TCP, newline framing', { protocol: 'tcp', framing: 'newline' }, 'imtcp'],
     ['UDP', { protocol: 'udp' }, 'imudp'],
+    ['TLS (RFC 5425)', { protocol: 'tls', framing: 'octet-counting' }, 'imtcp'],
   ] as const;
 
   for (const [label, transport, input] of transports) {
     it(`reads back every field intact over ${label}, hostile titles included`, async () => {
-      const port = transport.protocol === 'udp' ? rsyslog.udpPort : rsyslog.tcpPort;
-      const sink = new CefSyslogSink({ host: '127.0.0.1', port, hostname: 'detector-1', ...transport });
+      const port = { tcp: rsyslog.tcpPort, udp: rsyslog.udpPort, tls: rsyslog.tlsPort }[transport.protocol];
+      const caFile = transport.protocol === 'tls' ? rsyslog.caFile : undefined;
+      const sink = new CefSyslogSink({ host: '127.0.0.1', port, hostname: 'detector-1', caFile, ...transport });
       const before = rsyslog.received().length;
       for (const alert of alerts) await sink.deliver(alert);
       await sink.close();
@@ -90,6 +92,16 @@ describe('CEF over syslog into a real rsyslog', () => {
       });
     });
   }
+
+  it('refuses a TLS receiver whose certificate it cannot verify, and sends nothing', async () => {
+    const before = rsyslog.received().length;
+    const sink = new CefSyslogSink({ host: '127.0.0.1', port: rsyslog.tlsPort, protocol: 'tls' });
+    const err = await sink.deliver(sampleAlert()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeliveryError);
+    expect(err).toMatchObject({ retryable: true, message: `syslog-cef tls://127.0.0.1:${rsyslog.tlsPort}: DEPTH_ZERO_SELF_SIGNED_CERT` });
+    await sink.close();
+    expect(rsyslog.received().length).toBe(before);
+  });
 });
 
 describe('CEF over syslog when the receiver is away', () => {

@@ -49,27 +49,41 @@ const canConnect = (port: number) =>
     s.on('error', () => resolve(false));
   });
 
+/** A self-signed certificate for 127.0.0.1, made with the openssl command. */
+function selfSignedCertificate(dir: string) {
+  const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
+  const args = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost'];
+  const made = spawnSync('openssl', [...args, '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`openssl could not make a certificate: ${made.stderr}`);
+  return { cert, key };
+}
+
 /**
  * Debian's rsyslogd in the foreground with a configuration of its own: TCP (octet-counted and
- * newline framing) and UDP inputs on loopback, and every message it receives written to a file
- * as rsyslog parsed it (`%jsonmesg%`: msg, hostname, app-name, …), one JSON object a line.
+ * newline framing) and UDP inputs on loopback, with `tls` a TLS input too (rsyslog-openssl),
+ * and every message it receives written to a file as rsyslog parsed it (`%jsonmesg%`: msg,
+ * hostname, app-name, …), one JSON object a line.
  */
-export async function startRsyslog() {
+export async function startRsyslog(options: { tls?: boolean } = {}) {
   if (!existsSync(RSYSLOGD)) throw new Error(`no ${RSYSLOGD}; install it with: apt-get install -y rsyslog (.ci/run does)`);
   const dir = mkdtempSync(join(tmpdir(), 'tw-rsyslog-'));
   const out = join(dir, 'received.jsonl');
-  const [tcpPort, udpPort] = [await freeTcpPort(), await freeUdpPort()];
+  const [tcpPort, udpPort, tlsPort] = [await freeTcpPort(), await freeUdpPort(), await freeTcpPort()];
+  const tls = options.tls ? selfSignedCertificate(dir) : undefined;
+  const tlsInput = tls
+    ? `input(type="imtcp" address="127.0.0.1" port="${tlsPort}" ruleset="tw" streamDriver.name="ossl" streamDriver.mode="1" streamDriver.authMode="anon" streamDriver.CAFile="${tls.cert}" streamDriver.CertFile="${tls.cert}" streamDriver.KeyFile="${tls.key}")\n`
+    : '';
   const conf = join(dir, 'rsyslog.conf');
   writeFileSync(
     conf,
-    `global(workDirectory="${dir}" maxMessageSize="64k")
+    `global(workDirectory="${dir}")
 module(load="imtcp")
 module(load="imudp")
 template(name="tw_json" type="string" string="%jsonmesg%\\n")
 ruleset(name="tw") { action(type="omfile" file="${out}" template="tw_json") }
 input(type="imtcp" address="127.0.0.1" port="${tcpPort}" ruleset="tw")
 input(type="imudp" address="127.0.0.1" port="${udpPort}" ruleset="tw")
-`,
+${tlsInput}`,
   );
   const check = spawnSync(RSYSLOGD, ['-N1', '-f', conf], { encoding: 'utf8' });
   if (check.status !== 0) throw new Error(`rsyslog rejected its configuration: ${check.stderr}`);
@@ -77,13 +91,16 @@ input(type="imudp" address="127.0.0.1" port="${udpPort}" ruleset="tw")
   const proc: ChildProcess = spawn(RSYSLOGD, ['-n', '-f', conf, '-i', join(dir, 'rsyslogd.pid')], { stdio: ['ignore', 'ignore', 'pipe'] });
   proc.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  while (!(await canConnect(tcpPort))) {
+  while (!(await canConnect(tcpPort)) || (tls && !(await canConnect(tlsPort)))) {
     if (proc.exitCode !== null) throw new Error(`rsyslogd exited: ${stderr.join('')}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
     tcpPort,
     udpPort,
+    /** With `tls`: the TLS input's port, and the PEM file a client trusts it by. */
+    tlsPort,
+    caFile: tls?.cert,
     /** Everything received so far (omfile flushes at the end of each batch). */
     received(): SyslogRecord[] {
       if (!existsSync(out)) return [];

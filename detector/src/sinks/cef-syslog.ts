@@ -1,5 +1,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import type { AlertRecord } from '@toolwatch/schemas';
 import { DeliveryError, type AlertSink } from './alert-sink.js';
 import { syslogMessage, type SyslogHeader } from './cef-format.js';
@@ -7,9 +9,12 @@ import { syslogMessage, type SyslogHeader } from './cef-format.js';
 export interface CefSyslogOptions extends SyslogHeader {
   host: string;
   port: number;
-  protocol?: 'tcp' | 'udp';
-  /** TCP framing (RFC 6587): octet counting (`<length> <message>`) by default, or a newline
-   * after each message for receivers that take only that. CEF lines never hold a raw newline. */
+  /** `tls` is syslog over TLS (RFC 5425, usually port 6514); the receiver's certificate is
+   * checked against `caFile`, or Node's trusted CAs without it. */
+  protocol?: 'tcp' | 'tls' | 'udp';
+  caFile?: string;
+  /** TCP and TLS framing (RFC 6587): octet counting (`<length> <message>`) by default, or a
+   * newline after each message for receivers that take only that. CEF lines never hold a raw newline. */
   framing?: 'octet-counting' | 'newline';
   timeoutMs?: number;
 }
@@ -25,8 +30,11 @@ export class CefSyslogSink implements AlertSink {
   private connected: Socket | undefined;
   private udp: UdpSocket | undefined;
 
+  private readonly ca: string | undefined;
+
   constructor(private readonly options: CefSyslogOptions) {
     this.name = `syslog-cef ${options.protocol ?? 'tcp'}://${options.host}:${options.port}`;
+    this.ca = options.caFile === undefined ? undefined : readFileSync(options.caFile, 'utf8');
   }
 
   async deliver(alert: AlertRecord): Promise<void> {
@@ -81,10 +89,13 @@ export class CefSyslogSink implements AlertSink {
 
   private connect(): Promise<Socket> {
     return new Promise((resolve, reject) => {
-      const socket = createConnection({ host: this.options.host, port: this.options.port });
+      const { host, port } = this.options;
+      const tls = this.options.protocol === 'tls';
+      const socket = tls ? connectTls({ host, port, ca: this.ca }) : createConnection({ host, port });
       socket.setTimeout(this.options.timeoutMs ?? 15_000, () => socket.destroy(new Error('connect timed out')));
+      // Certificate errors are retried too: an operator's fix ends them, and the alerts wait for it.
       socket.once('error', (err: NodeJS.ErrnoException) => reject(new DeliveryError(`${this.name}: ${err.code ?? err.message}`, true)));
-      socket.once('connect', () => {
+      socket.once(tls ? 'secureConnect' : 'connect', () => {
         socket.setTimeout(0);
         this.connected = socket;
         resolve(socket);

@@ -44,7 +44,9 @@ export const SinkConfig = z.discriminatedUnion('type', [
       type: z.literal('cef-syslog'),
       host: z.string().min(1),
       port: z.number().int().min(1).max(65_535).default(514),
-      protocol: z.enum(['tcp', 'udp']).default('tcp'),
+      protocol: z.enum(['tcp', 'tls', 'udp']).default('tcp'),
+      /** PEM file of the CA that signed the receiver's certificate (protocol tls). */
+      caFile: z.string().optional(),
       framing: z.enum(['octet-counting', 'newline']).default('octet-counting'),
       facility: z.number().int().min(0).max(23).default(4),
       hostname: z.string().optional(),

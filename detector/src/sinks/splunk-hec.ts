@@ -59,6 +59,7 @@ export class SplunkHecSink implements AlertSink {
 
   async deliver(alert: AlertRecord): Promise<void> {
     const reply = await this.call('services/collector/event', JSON.stringify(this.event(alert)));
+    // No ackId means the token has acknowledgement off: "received" is all HEC will ever say.
     if (this.options.channel && typeof reply.ackId === 'number') await this.awaitAck(reply.ackId);
   }
 
