@@ -29,7 +29,6 @@ export class CefSyslogSink implements AlertSink {
   private tcp: Promise<Socket> | undefined;
   private connected: Socket | undefined;
   private udp: UdpSocket | undefined;
-
   private readonly ca: string | undefined;
 
   constructor(private readonly options: CefSyslogOptions) {
@@ -57,7 +56,11 @@ export class CefSyslogSink implements AlertSink {
   }
 
   private sendUdp(message: Buffer): Promise<void> {
-    this.udp ??= createSocket(this.options.host.includes(':') ? 'udp6' : 'udp4');
+    if (!this.udp) {
+      this.udp = createSocket(this.options.host.includes(':') ? 'udp6' : 'udp4');
+      // Send errors reach the callback below; an unhandled 'error' event would end the detector.
+      this.udp.on('error', () => {});
+    }
     return new Promise((resolve, reject) =>
       this.udp!.send(message, this.options.port, this.options.host, (err) =>
         err ? reject(new DeliveryError(`${this.name}: ${(err as NodeJS.ErrnoException).code ?? 'send failed'}`, true)) : resolve(),
