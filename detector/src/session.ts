@@ -72,6 +72,9 @@ export class SessionState {
   raised: Record<string, AlertRecord> = {};
   /** Session score records made so far: the next one's revision. */
   scoreRevision = 0;
+  /** Baseline keys by client name and tool, built once a session rather than on every span;
+   * derived, so never saved. */
+  readonly keyCache = new Map<string, Map<string | undefined, readonly string[]>>();
   private readonly slots = new Map<string, unknown>();
   private readonly recentSpanIds = new Set<string>();
 

@@ -283,3 +283,24 @@ describe('alert lifecycle and session score', () => {
     expect(engine.drainScores()).toEqual([]);
   });
 });
+
+describe('names that are also JavaScript property names', () => {
+  it('scores tools and services named constructor, __proto__ or toString like any other, across a restore', () => {
+    const names = ['constructor', '__proto__', 'toString', 'hasOwnProperty'];
+    const loops = (engine: DetectionEngine, from: number, to: number) =>
+      names.flatMap((name) =>
+        Array.from({ length: to - from }, (_, i) =>
+          spanRecord({ session: `s-${name}`, service: name, client: name, tool: name, argsHash: 'same', timeMs: T0 + (from + i) * 5_000 }),
+        ),
+      ).flatMap((r) => engine.process(r)).filter((a) => a.status === 'open');
+    const engine = new DetectionEngine(rules());
+    all(engine, names.map((name, i) => spanRecord({ session: `s-${name}`, service: name, client: name, method: 'tools/list', timeMs: T0 - 1_000 + i, advertised: [name] })));
+    expect(loops(engine, 0, 5)).toEqual([]);
+    const restored = new DetectionEngine(rules());
+    restored.restore(JSON.parse(JSON.stringify(engine.snapshot())));
+    // No history: the SAFE-MCP hard limit of 10, reached at the tenth call of each loop.
+    const opened = loops(restored, 5, 12);
+    expect(opened.map((a) => [a.tool, a.rule, a.evidence.observed])).toEqual(names.map((n) => [n, 'rate.identical_calls', 10]));
+    for (const a of opened) expect(Number.isFinite(a.evidence.threshold)).toBe(true);
+  });
+});

@@ -2,9 +2,9 @@ import { findingKind, Toolwatch } from '@toolwatch/schemas';
 import { BaselineTable, type BaselineOptions } from '../baselines/baseline-table.js';
 import { RecentValues } from '../baselines/recent-values.js';
 import type { ObservedSpan, SessionState } from '../session.js';
-import { clientKeys, learnSession, spanKeys, type SessionHistory } from './rate.js';
+import { clientKeys, keysOf, learnSession, type SessionHistory } from './rate.js';
 import { formatBytes } from './format.js';
-import { fromZ, overThreshold, refOf, spanEvidence, type Finding, type Scorer, type SpanRef } from './scorer.js';
+import { fromZ, NO_FINDINGS, overThreshold, refOf, spanEvidence, type Finding, type Scorer, type SpanRef } from './scorer.js';
 
 export interface EgressConfig {
   /** Hard cap on what one session receives, whatever was learned. */
@@ -52,115 +52,123 @@ export class EgressScorer implements Scorer {
   }
 
   observe(span: ObservedSpan, session: SessionState): Finding[] {
-    if (!EGRESS_METHODS.has(span.method)) return [];
+    if (!EGRESS_METHODS.has(span.method)) return NO_FINDINGS;
     const bytes = Number(span.record.SpanAttributes[Toolwatch.RESPONSE_BYTES] ?? 0);
-    if (!Number.isFinite(bytes) || bytes < 0) return [];
+    if (!Number.isFinite(bytes) || bytes < 0) return NO_FINDINGS;
     const s = session.slot<EgressSlot>(this.name, () => ({ bytes: 0, largestResponse: 0, largest: [], outliers: [], outlierBytes: 0, pii: 0, alerted: [] }));
     s.bytes += bytes;
     s.largestResponse = Math.max(s.largestResponse, bytes);
-    s.largest.push({ ...refOf(span), bytes });
-    s.largest.sort((a, b) => b.bytes - a.bytes);
-    if (s.largest.length > 8) s.largest.length = 8;
+    keepLargest(s.largest, { ...refOf(span), bytes });
 
-    const found: Finding[] = [];
-    const once = (rule: string, make: () => Finding) => {
-      if (s.alerted.includes(rule)) return;
-      s.alerted.push(rule);
-      found.push(make());
-    };
-    // Measures that grow (bytes, items) are reported while over, at most once a span: the
-    // engine updates their alert when it grows more severe.
-    const reported = new Set<string>();
-    const whileOver = (rule: string, make: () => Finding) => {
-      if (reported.has(rule)) return;
-      reported.add(rule);
-      found.push(make());
-    };
-    const evidence = () => spanEvidence(s.largest);
-
-    const callKeys = spanKeys(span, span.tool || span.method);
-    const call = this.calls.judge(callKeys, bytes);
-    if (call.warm && call.z > this.config.call.zThreshold) {
-      // An outlier is not learned: the next one must look as unusual as this one did.
-      this.calls.learnCold(callKeys, bytes);
-      s.outlierBytes += bytes;
-      if (s.outliers.length < 32) s.outliers.push({ ...refOf(span), bytes });
-      if (s.outlierBytes >= this.config.call.minBytes) {
-        whileOver('egress.large_response', () => ({
-          rule: 'egress.large_response',
-          entity: '',
-          windowStartNs: session.firstNs,
-          ...fromZ(call.z, this.config.call.zThreshold),
-          title:
-            s.outliers.length === 1
-              ? `one response of ${formatBytes(bytes)} from "${span.tool || span.method}", against ${formatBytes(call.baseline ?? 0)} usual for this client`
-              : `${s.outliers.length} responses of ${formatBytes(s.outlierBytes)} in all, each far above its tool's usual size (this one ${formatBytes(bytes)} from "${span.tool || span.method}", usually ${formatBytes(call.baseline ?? 0)})`,
-          tool: span.tool,
-          evidence: { observed: s.outlierBytes, baseline: Math.round(call.baseline ?? 0), threshold: this.config.call.minBytes, unit: 'bytes in responses far above usual', windowMs: null, ...spanEvidence(s.outliers) },
-          tags: ['safe-mcp:SAFE-T1802'],
-        }));
+    // Measures that grow (bytes, items) are reported while over: the engine updates their
+    // alert when it grows more severe.
+    let found: Finding[] | undefined;
+    const large = this.largeResponses(span, session, s, bytes);
+    if (large) (found ??= []).push(large);
+    const total = this.sessionBytes(span, session, s);
+    if (total) (found ??= []).push(total);
+    const raw = span.record.SpanAttributes[Toolwatch.RESULT_FINDINGS];
+    if (raw) {
+      for (const [rule, count] of Object.entries(parseCounts(raw))) {
+        const kind = findingKind(rule);
+        if (kind === 'pii') s.pii += count;
+        else if (kind === 'secret') {
+          const secret = this.secret(span, s, rule, count);
+          if (secret) (found ??= []).push(secret);
+        }
       }
-    } else if (bytes > 0) this.calls.learn(callKeys, bytes);
-
-    // Without its largest response: one big answer is the large-response rule's to judge
-    // (per tool), and a client's occasional legitimate export must not make every
-    // session with one look like exfiltration.
-    const over = this.overHistory(span, s.bytes - s.largestResponse);
-    if (over) {
-      whileOver('egress.session_bytes', () => ({
-        rule: 'egress.session_bytes',
-        entity: '',
-        windowStartNs: session.firstNs,
-        ...overThreshold(over.observed, over.limit),
-        title: `${formatBytes(over.observed)} of ordinary responses (${formatBytes(s.bytes)} in all) sent to the client in one session, against at most ${formatBytes(over.max)} (median ${formatBytes(over.median)}) in this client's recent sessions`,
-        tool: span.tool,
-        evidence: { observed: over.observed, baseline: over.median, threshold: Math.round(over.limit), unit: 'bytes without the largest response', windowMs: null, ...evidence() },
-        tags: ['safe-mcp:SAFE-T1802'],
-      }));
-    }
-    if (s.bytes > this.config.maxSessionBytes) {
-      whileOver('egress.session_bytes', () => ({
-        rule: 'egress.session_bytes',
-        entity: '',
-        windowStartNs: session.firstNs,
-        ...overThreshold(s.bytes, this.config.maxSessionBytes),
-        title: `${formatBytes(s.bytes)} sent to the client in one session (limit ${formatBytes(this.config.maxSessionBytes)})`,
-        tool: span.tool,
-        evidence: { observed: s.bytes, baseline: null, threshold: this.config.maxSessionBytes, unit: 'bytes', windowMs: null, ...evidence() },
-        tags: ['safe-mcp:SAFE-T1802'],
-      }));
-    }
-
-    const findings = parseCounts(span.record.SpanAttributes[Toolwatch.RESULT_FINDINGS]);
-    for (const [rule, count] of Object.entries(findings)) {
-      const kind = findingKind(rule);
-      if (kind === 'secret') {
-        once(`egress.secret_in_result\u0000${rule}`, () => ({
-          rule: 'egress.secret_in_result',
-          entity: rule,
-          windowStartNs: span.timeNs,
-          score: 85,
-          severity: 'high',
-          title: `${count} ${rule} secret${count > 1 ? 's' : ''} in a response from "${span.tool || span.method}"`,
-          tool: span.tool,
-          evidence: { observed: count, baseline: null, threshold: 0, unit: `${rule} findings`, windowMs: null, ...spanEvidence([refOf(span)]) },
-          tags: ['safe-mcp:SAFE-T1804'],
-        }));
-      } else if (kind === 'pii') s.pii += count;
     }
     if (s.pii > this.config.maxPiiItems) {
-      whileOver('egress.bulk_personal_data', () => ({
+      (found ??= []).push({
         rule: 'egress.bulk_personal_data',
         entity: '',
         windowStartNs: session.firstNs,
         ...overThreshold(s.pii, this.config.maxPiiItems),
         title: `${s.pii} personal data items sent to the client in one session (limit ${this.config.maxPiiItems})`,
         tool: span.tool,
-        evidence: { observed: s.pii, baseline: null, threshold: this.config.maxPiiItems, unit: 'personal data items', windowMs: null, ...evidence() },
+        evidence: { observed: s.pii, baseline: null, threshold: this.config.maxPiiItems, unit: 'personal data items', windowMs: null, ...spanEvidence(s.largest) },
         tags: ['safe-mcp:SAFE-T1913'],
-      }));
+      });
     }
-    return found;
+    return found ?? NO_FINDINGS;
+  }
+
+  /** Responses far above the tool's usual size, added up per session against the floor. */
+  private largeResponses(span: ObservedSpan, session: SessionState, s: EgressSlot, bytes: number): Finding | undefined {
+    const callKeys = keysOf(session, span, span.tool || span.method);
+    const call = this.calls.judge(callKeys, bytes);
+    if (!call.warm || call.z <= this.config.call.zThreshold) {
+      if (bytes > 0) this.calls.learn(callKeys, bytes);
+      return undefined;
+    }
+    // An outlier is not learned: the next one must look as unusual as this one did.
+    this.calls.learnCold(callKeys, bytes);
+    s.outlierBytes += bytes;
+    if (s.outliers.length < 32) s.outliers.push({ ...refOf(span), bytes });
+    if (s.outlierBytes < this.config.call.minBytes) return undefined;
+    const from = span.tool || span.method;
+    return {
+      rule: 'egress.large_response',
+      entity: '',
+      windowStartNs: session.firstNs,
+      ...fromZ(call.z, this.config.call.zThreshold),
+      title:
+        s.outliers.length === 1
+          ? `one response of ${formatBytes(bytes)} from "${from}", against ${formatBytes(call.baseline ?? 0)} usual for this client`
+          : `${s.outliers.length} responses of ${formatBytes(s.outlierBytes)} in all, each far above its tool's usual size (this one ${formatBytes(bytes)} from "${from}", usually ${formatBytes(call.baseline ?? 0)})`,
+      tool: span.tool,
+      evidence: { observed: s.outlierBytes, baseline: Math.round(call.baseline ?? 0), threshold: this.config.call.minBytes, unit: 'bytes in responses far above usual', windowMs: null, ...spanEvidence(s.outliers) },
+      tags: ['safe-mcp:SAFE-T1802'],
+    };
+  }
+
+  /** The session's total against the client's history, or past the hard cap. */
+  private sessionBytes(span: ObservedSpan, session: SessionState, s: EgressSlot): Finding | undefined {
+    // Without its largest response: one big answer is the large-response rule's to judge
+    // (per tool), and a client's occasional legitimate export must not make every
+    // session with one look like exfiltration.
+    const over = this.overHistory(span, session, s.bytes - s.largestResponse);
+    if (over) {
+      return {
+        rule: 'egress.session_bytes',
+        entity: '',
+        windowStartNs: session.firstNs,
+        ...overThreshold(over.observed, over.limit),
+        title: `${formatBytes(over.observed)} of ordinary responses (${formatBytes(s.bytes)} in all) sent to the client in one session, against at most ${formatBytes(over.max)} (median ${formatBytes(over.median)}) in this client's recent sessions`,
+        tool: span.tool,
+        evidence: { observed: over.observed, baseline: over.median, threshold: Math.round(over.limit), unit: 'bytes without the largest response', windowMs: null, ...spanEvidence(s.largest) },
+        tags: ['safe-mcp:SAFE-T1802'],
+      };
+    }
+    if (s.bytes <= this.config.maxSessionBytes) return undefined;
+    return {
+      rule: 'egress.session_bytes',
+      entity: '',
+      windowStartNs: session.firstNs,
+      ...overThreshold(s.bytes, this.config.maxSessionBytes),
+      title: `${formatBytes(s.bytes)} sent to the client in one session (limit ${formatBytes(this.config.maxSessionBytes)})`,
+      tool: span.tool,
+      evidence: { observed: s.bytes, baseline: null, threshold: this.config.maxSessionBytes, unit: 'bytes', windowMs: null, ...spanEvidence(s.largest) },
+      tags: ['safe-mcp:SAFE-T1802'],
+    };
+  }
+
+  /** A kind of secret in a result: once per kind and session. */
+  private secret(span: ObservedSpan, s: EgressSlot, rule: string, count: number): Finding | undefined {
+    const key = `egress.secret_in_result\u0000${rule}`;
+    if (s.alerted.includes(key)) return undefined;
+    s.alerted.push(key);
+    return {
+      rule: 'egress.secret_in_result',
+      entity: rule,
+      windowStartNs: span.timeNs,
+      score: 85,
+      severity: 'high',
+      title: `${count} ${rule} secret${count > 1 ? 's' : ''} in a response from "${span.tool || span.method}"`,
+      tool: span.tool,
+      evidence: { observed: count, baseline: null, threshold: 0, unit: `${rule} findings`, windowMs: null, ...spanEvidence([refOf(span)]) },
+      tags: ['safe-mcp:SAFE-T1804'],
+    };
   }
 
   end(session: SessionState): void {
@@ -171,8 +179,8 @@ export class EgressScorer implements Scorer {
 
   /** A session measure past its history: `maxFactor` times the largest, `medianFactor`
    * times the median, and `minBytes`. */
-  private overHistory(span: ObservedSpan, observed: number) {
-    const usual = this.trimmed.summary(spanKeys(span), this.config.history.minSessions);
+  private overHistory(span: ObservedSpan, session: SessionState, observed: number) {
+    const usual = this.trimmed.summary(keysOf(session, span), this.config.history.minSessions);
     if (!usual) return undefined;
     const { maxFactor, medianFactor, minBytes } = this.config.session;
     const limit = Math.max(minBytes, maxFactor * usual.max, medianFactor * usual.median);
@@ -199,4 +207,13 @@ export function parseCounts(raw: string | undefined): Record<string, number> {
   } catch {
     return {}; // a broken attribute must not stop scoring; the span is still stored
   }
+}
+
+/** The 8 largest responses, largest first; among equals the earlier stays ahead. */
+function keepLargest(largest: (SpanRef & { bytes: number })[], item: SpanRef & { bytes: number }): void {
+  if (largest.length >= 8 && item.bytes <= largest[largest.length - 1]!.bytes) return;
+  let i = largest.length;
+  while (i > 0 && largest[i - 1]!.bytes < item.bytes) i--;
+  largest.splice(i, 0, item);
+  if (largest.length > 8) largest.length = 8;
 }

@@ -2,7 +2,7 @@ import { findingKind, Toolwatch } from '@toolwatch/schemas';
 import type { ObservedSpan, SessionState } from '../session.js';
 import { parseCounts } from './egress.js';
 import { looksAlike } from './names.js';
-import { refOf, spanEvidence, type Finding, type Scorer } from './scorer.js';
+import { asDict, dict, NO_FINDINGS, refOf, spanEvidence, type Finding, type Scorer } from './scorer.js';
 
 export interface NoveltyConfig {
   /** Per service name, the only tools its clients may call; a service not named here is
@@ -27,13 +27,25 @@ interface NoveltyState {
 export class NoveltyScorer implements Scorer {
   readonly name = 'novelty';
   readonly kind = 'novelty' as const;
-  private state: NoveltyState = { advertised: {}, definitions: {}, lists: {} };
+  // Keyed by service names, which come from spans: no prototype (see `dict`).
+  private state: NoveltyState = { advertised: dict(), definitions: dict(), lists: dict() };
+  private readonly allowlist: Record<string, string[]>;
 
-  constructor(private readonly config: NoveltyConfig) {}
+  constructor(config: NoveltyConfig) {
+    this.allowlist = asDict(config.allowlist);
+  }
 
   observe(span: ObservedSpan, session: SessionState): Finding[] {
     if (span.method === 'tools/list') return this.toolList(span);
-    if (span.method !== 'tools/call' || !span.tool) return [];
+    if (span.method !== 'tools/call' || !span.tool) return NO_FINDINGS;
+    const allowed = this.allowlist[span.service];
+    const advertised = this.state.advertised[span.service];
+    const reason = allowed
+      ? allowed.includes(span.tool) ? undefined : 'outside the allowlist'
+      : advertised && !advertised.includes(span.tool) ? 'never advertised by the server' : undefined;
+    const rawPaths = span.record.SpanAttributes[Toolwatch.ARGUMENTS_FINDINGS];
+    if (!reason && !rawPaths) return NO_FINDINGS;
+
     const seen = session.slot<string[]>(this.name, () => []);
     const found: Finding[] = [];
     const once = (key: string, make: () => Finding) => {
@@ -41,12 +53,6 @@ export class NoveltyScorer implements Scorer {
       seen.push(key);
       found.push(make());
     };
-
-    const allowed = this.config.allowlist[span.service];
-    const advertised = this.state.advertised[span.service];
-    const reason = allowed
-      ? allowed.includes(span.tool) ? undefined : 'outside the allowlist'
-      : advertised && !advertised.includes(span.tool) ? 'never advertised by the server' : undefined;
     if (reason) {
       once(`unadvertised\u0000${span.tool}`, () => ({
         rule: 'novelty.unadvertised_tool',
@@ -61,7 +67,7 @@ export class NoveltyScorer implements Scorer {
       }));
     }
 
-    const paths = Object.entries(parseCounts(span.record.SpanAttributes[Toolwatch.ARGUMENTS_FINDINGS])).filter(([rule]) => findingKind(rule) === 'path');
+    const paths = Object.entries(parseCounts(rawPaths)).filter(([rule]) => findingKind(rule) === 'path');
     if (paths.length > 0) {
       once('sensitive-path', () => ({
         rule: 'novelty.sensitive_path',
@@ -83,14 +89,15 @@ export class NoveltyScorer implements Scorer {
   }
 
   restore(state: unknown): void {
-    this.state = structuredClone(state as NoveltyState);
+    const saved = structuredClone(state as NoveltyState);
+    this.state = { advertised: asDict(saved.advertised), definitions: asDict(saved.definitions), lists: asDict(saved.lists) };
   }
 
   private toolList(span: ObservedSpan): Finding[] {
     const raw = span.record.SpanAttributes[Toolwatch.TOOLS_DEFINITIONS];
-    if (!raw) return [];
+    if (!raw) return NO_FINDINGS;
     const listed = parseHashes(raw);
-    if (!listed) return [];
+    if (!listed) return NO_FINDINGS;
     const service = span.service;
     const established = (this.state.lists[service] ?? 0) > 0;
     this.state.lists[service] = (this.state.lists[service] ?? 0) + 1;

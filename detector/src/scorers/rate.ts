@@ -1,7 +1,7 @@
 import { Toolwatch } from '@toolwatch/schemas';
 import { RecentValues } from '../baselines/recent-values.js';
 import type { ObservedSpan, SessionState } from '../session.js';
-import { overThreshold, refOf, spanEvidence, type Finding, type Scorer, type SpanRef } from './scorer.js';
+import { asDict, dict, NO_FINDINGS, overThreshold, refOf, spanEvidence, type Finding, type Scorer, type SpanRef } from './scorer.js';
 
 export interface SessionHistory {
   /** Sessions remembered per client (and per server, the fallback). */
@@ -64,16 +64,26 @@ export class RateScorer implements Scorer {
       recent: [],
       burstTimes: [],
       maxInBurstWindow: 0,
-      repeats: {},
+      repeats: dict(),
       distinctCalls: 0,
-      maxRepeatsByTool: {},
+      maxRepeatsByTool: dict(),
       windowAlertedAt: -1,
       burstAtNs: null,
-      loopsAtNs: {},
+      loopsAtNs: dict(),
     }));
+    if (Object.getPrototypeOf(s.repeats) !== null) {
+      // Restored from a snapshot: keyed by tool names again, so no prototype.
+      s.repeats = asDict(s.repeats);
+      s.maxRepeatsByTool = asDict(s.maxRepeatsByTool);
+      s.loopsAtNs = asDict(s.loopsAtNs);
+    }
     s.recent.push(refOf(span));
     if (s.recent.length > 32) s.recent.shift();
-    return [this.windowLimit(span, s), this.burst(span, s), this.loop(span, s)].filter((f): f is Finding => f !== undefined);
+    const window = this.windowLimit(span, s);
+    const burst = this.burst(span, s, session);
+    const loop = this.loop(span, s, session);
+    if (!window && !burst && !loop) return NO_FINDINGS;
+    return [window, burst, loop].filter((f): f is Finding => f !== undefined);
   }
 
   end(session: SessionState): void {
@@ -118,7 +128,7 @@ export class RateScorer implements Scorer {
     };
   }
 
-  private burst(span: ObservedSpan, s: RateSlot): Finding | undefined {
+  private burst(span: ObservedSpan, s: RateSlot, session: SessionState): Finding | undefined {
     const { windowMs, minCalls, factor } = this.config.burst;
     const times = s.burstTimes;
     times.push(span.timeMs);
@@ -126,7 +136,7 @@ export class RateScorer implements Scorer {
     const observed = times.length;
     s.maxInBurstWindow = Math.max(s.maxInBurstWindow, observed);
     if (observed < minCalls) return undefined;
-    const usual = this.bursts.summary(spanKeys(span), this.config.history.minSessions);
+    const usual = this.bursts.summary(keysOf(session, span), this.config.history.minSessions);
     if (!usual) return undefined;
     const limit = Math.max(minCalls, Math.ceil(factor * usual.max));
     if (observed < limit) return undefined;
@@ -144,7 +154,7 @@ export class RateScorer implements Scorer {
     };
   }
 
-  private loop(span: ObservedSpan, s: RateSlot): Finding | undefined {
+  private loop(span: ObservedSpan, s: RateSlot, session: SessionState): Finding | undefined {
     const { windowMs, hardLimit, minRepeats, factor } = this.config.identical;
     const hash = span.record.SpanAttributes[Toolwatch.ARGUMENTS_HASH];
     if (!hash) return undefined;
@@ -164,7 +174,7 @@ export class RateScorer implements Scorer {
     s.maxRepeatsByTool[span.tool] = Math.max(s.maxRepeatsByTool[span.tool] ?? 0, repeated);
     if (repeated < minRepeats) return undefined;
 
-    const usual = this.repeats.summary(spanKeys(span, span.tool), this.config.history.minSessions);
+    const usual = this.repeats.summary(keysOf(session, span, span.tool), this.config.history.minSessions);
     const limit = usual ? Math.min(hardLimit, Math.max(minRepeats, Math.floor(factor * usual.max) + 1)) : hardLimit;
     if (repeated < limit) return undefined;
     const windowStartNs = (s.loopsAtNs[call] ??= span.timeNs);
@@ -186,7 +196,7 @@ export class RateScorer implements Scorer {
  * client's own history is still too short to judge it — then it was judged by the server's
  * other clients, and its own history must learn it or never become its own.
  */
-export function learnSession(history: RecentValues, keys: string[], value: number, flagged: boolean, minSessions: number): void {
+export function learnSession(history: RecentValues, keys: readonly string[], value: number, flagged: boolean, minSessions: number): void {
   const [client, server] = keys as [string, string];
   if (!flagged) {
     history.add(client, value);
@@ -200,6 +210,13 @@ export const clientKeys = (service: string, client: string, ...more: string[]): 
   const tail = more.length ? `\u0000${more.join('\u0000')}` : '';
   return [`${service}\u0000${client}${tail}`, `${service}\u0000*${tail}`];
 };
-export const spanKeys = (span: ObservedSpan, ...more: string[]): string[] =>
-  clientKeys(span.service, span.record.SpanAttributes[Toolwatch.CLIENT_NAME] ?? '', ...more);
+/** `clientKeys` for the span's client, and `tool` when given: built once per session. */
+export function keysOf(session: SessionState, span: ObservedSpan, tool?: string): readonly string[] {
+  const client = span.record.SpanAttributes[Toolwatch.CLIENT_NAME] ?? '';
+  let byTool = session.keyCache.get(client);
+  if (!byTool) session.keyCache.set(client, (byTool = new Map()));
+  let keys = byTool.get(tool);
+  if (!keys) byTool.set(tool, (keys = tool === undefined ? clientKeys(span.service, client) : clientKeys(span.service, client, tool)));
+  return keys;
+}
 export const msToNs = (ms: number): string => (BigInt(Math.floor(ms)) * 1_000_000n).toString();

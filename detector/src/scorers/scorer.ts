@@ -35,6 +35,16 @@ export interface Scorer {
   restore?(state: unknown): void;
 }
 
+/** What a scorer returns when it found nothing: shared, so a quiet span allocates nothing. */
+export const NO_FINDINGS: Finding[] = Object.freeze([]) as unknown as Finding[];
+
+/** A record keyed by names that come from spans (tools, services, rules): no prototype, so
+ * a tool named `constructor` or `__proto__` is a key like any other. */
+export const dict = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
+
+/** The same for a record read back from a snapshot, which comes with Object's prototype. */
+export const asDict = <T>(o: Record<string, T>): Record<string, T> => (Object.getPrototypeOf(o) === null ? o : Object.assign(dict<T>(), o));
+
 /** Severity and a 0–100 score from how far past its threshold an observation is. */
 export function overThreshold(observed: number, threshold: number): { score: number; severity: Severity } {
   const ratio = threshold > 0 ? observed / threshold : Number.POSITIVE_INFINITY;
