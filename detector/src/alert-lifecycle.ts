@@ -17,8 +17,13 @@ import type { SessionState } from './session.js';
  * event time, so a replay or a restart makes the same records with the same revisions.
  */
 export function raise(session: SessionState, kind: AlertKind, finding: Finding): AlertRecord | undefined {
-  const entity = finding.entity ? `${session.key}\u0000${finding.entity}` : session.key;
-  const id = alertId(finding.rule, entity, finding.windowStartNs);
+  // A growing measure reports its finding on every span: hash its id once.
+  const named = `${finding.rule}\u0000${finding.entity}\u0000${finding.windowStartNs}`;
+  let id = session.alertIds.get(named);
+  if (id === undefined) {
+    id = alertId(finding.rule, finding.entity ? `${session.key}\u0000${finding.entity}` : session.key, finding.windowStartNs);
+    session.alertIds.set(named, id);
+  }
   const before = session.raised[id];
   if (before && SEVERITY_RANK[finding.severity] <= SEVERITY_RANK[before.severity]) {
     // Not worth a new revision, but the close will tell how far it went.

@@ -7,6 +7,9 @@ import { RateScorer } from './scorers/rate.js';
 import type { Scorer } from './scorers/scorer.js';
 import { observe, SessionState, type SessionSnapshot } from './session.js';
 
+/** What a span that changed no alert returns: shared, so the quiet path allocates nothing. */
+const NO_ALERTS: AlertRecord[] = Object.freeze([]) as unknown as AlertRecord[];
+
 export function defaultScorers(rules: RulesConfig): Scorer[] {
   return [new RateScorer(rules.rate), new NoveltyScorer(rules.novelty), new EgressScorer(rules.egress)];
 }
@@ -54,23 +57,25 @@ export class DetectionEngine {
     // Maps keep insertion order: re-inserting keeps the least recently seen first.
     this.sessions.delete(span.sessionKey);
     this.sessions.set(span.sessionKey, session);
-    if (session.isRepeat(span)) return [];
+    if (session.isRepeat(span)) return NO_ALERTS;
     session.update(span);
-    const out = this.evictIdle(span.timeMs);
+    let out = this.evictIdle(span.timeMs);
     if (record.SpanAttributes[Toolwatch.SESSION_END] === 'true') {
       this.sessions.delete(session.key);
-      out.push(...this.end(session));
-      return out;
+      return [...out, ...this.end(session)];
     }
 
-    const before = out.length;
+    let raised = false;
     for (const scorer of this.scorers) {
       for (const finding of scorer.observe(span, session)) {
         const alert = raise(session, scorer.kind, finding);
-        if (alert) out.push(alert);
+        if (!alert) continue;
+        if (out === NO_ALERTS) out = [];
+        out.push(alert);
+        raised = true;
       }
     }
-    if (out.length > before && this.options.scores) this.scores.push(scoreRecord(session, false));
+    if (raised && this.options.scores) this.scores.push(scoreRecord(session, false));
     return out;
   }
 
@@ -111,11 +116,11 @@ export class DetectionEngine {
   private evictIdle(nowMs: number): AlertRecord[] {
     this.latestMs = Math.max(this.latestMs, nowMs);
     const cutoff = this.latestMs - this.rules.sessionIdleMs;
-    const closed: AlertRecord[] = [];
+    let closed = NO_ALERTS;
     for (const [key, session] of this.sessions) {
       if (session.lastMs >= cutoff) break;
       this.sessions.delete(key);
-      closed.push(...this.end(session));
+      closed = [...closed, ...this.end(session)];
     }
     return closed;
   }

@@ -75,6 +75,8 @@ export class SessionState {
   /** Baseline keys by client name and tool, built once a session rather than on every span;
    * derived, so never saved. */
   readonly keyCache = new Map<string, Map<string | undefined, readonly string[]>>();
+  /** Alert ids by (rule, entity, window): derived, never saved. */
+  readonly alertIds = new Map<string, string>();
   private readonly slots = new Map<string, unknown>();
   private readonly recentSpanIds = new Set<string>();
 

@@ -58,7 +58,7 @@ export class EgressScorer implements Scorer {
     const s = session.slot<EgressSlot>(this.name, () => ({ bytes: 0, largestResponse: 0, largest: [], outliers: [], outlierBytes: 0, pii: 0, alerted: [] }));
     s.bytes += bytes;
     s.largestResponse = Math.max(s.largestResponse, bytes);
-    keepLargest(s.largest, { ...refOf(span), bytes });
+    keepLargest(s.largest, span, bytes);
 
     // Measures that grow (bytes, items) are reported while over: the engine updates their
     // alert when it grows more severe.
@@ -104,7 +104,7 @@ export class EgressScorer implements Scorer {
     // An outlier is not learned: the next one must look as unusual as this one did.
     this.calls.learnCold(callKeys, bytes);
     s.outlierBytes += bytes;
-    if (s.outliers.length < 32) s.outliers.push({ ...refOf(span), bytes });
+    if (s.outliers.length < 32) s.outliers.push({ spanId: span.record.SpanId, traceId: span.record.TraceId, bytes });
     if (s.outlierBytes < this.config.call.minBytes) return undefined;
     const from = span.tool || span.method;
     return {
@@ -210,10 +210,10 @@ export function parseCounts(raw: string | undefined): Record<string, number> {
 }
 
 /** The 8 largest responses, largest first; among equals the earlier stays ahead. */
-function keepLargest(largest: (SpanRef & { bytes: number })[], item: SpanRef & { bytes: number }): void {
-  if (largest.length >= 8 && item.bytes <= largest[largest.length - 1]!.bytes) return;
+function keepLargest(largest: (SpanRef & { bytes: number })[], span: ObservedSpan, bytes: number): void {
+  if (largest.length >= 8 && bytes <= largest[largest.length - 1]!.bytes) return;
   let i = largest.length;
-  while (i > 0 && largest[i - 1]!.bytes < item.bytes) i--;
-  largest.splice(i, 0, item);
+  while (i > 0 && largest[i - 1]!.bytes < bytes) i--;
+  largest.splice(i, 0, { spanId: span.record.SpanId, traceId: span.record.TraceId, bytes });
   if (largest.length > 8) largest.length = 8;
 }
