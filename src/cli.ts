@@ -3,6 +3,7 @@ import { dashboardsCommand } from '@toolwatch/dashboards';
 import { ConfigError, detectorCommand, evalCommand, replayCommand, sigmaCommand } from '@toolwatch/detector';
 import { benchCommand } from './bench/bench-command.js';
 import { startCommand } from './demo/start-command.js';
+import { reportCommand } from './report/report-command.js';
 import { stderrLogger } from './log.js';
 
 const HELP = `Usage: toolwatch <command> [options]
@@ -21,6 +22,7 @@ Commands:
   eval        score the detector on a labelled corpus of benign and hostile sessions
   sigma       the detections as Sigma 2.x rules (YAML), for SIEMs that run Sigma
   dashboards  write the Grafana dashboards and provisioning files (deploy/grafana)
+  report      one session's timeline as a self-contained HTML page: report --session <key>
   bench       benchmarks: bench instrument, bench detector, bench dashboards
   help        this text
 
@@ -42,6 +44,7 @@ const COMMANDS: Record<string, Command> = {
   replay: replayCommand,
   sigma: sigmaCommand,
   dashboards: dashboardsCommand,
+  report: reportCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
