@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +58,12 @@ describe('toolwatch report', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
   }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is a toolwatch command (the built bin; npm test builds first)', () => {
+    const bin = new URL('../bin/toolwatch.js', import.meta.url).pathname;
+    expect(execFileSync(process.execPath, [bin, '--help'], { encoding: 'utf8' })).toMatch(/^ {2}report {6}/m);
+    expect(execFileSync(process.execPath, [bin, 'report', '--help'], { encoding: 'utf8' })).toMatch(/--session <key>/);
+  });
 
   it('explains itself, and refuses a missing session key or data directory clearly', async () => {
     const help = await report(['--help']);

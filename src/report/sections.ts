@@ -75,11 +75,11 @@ function callRow(data: SessionData, c: Call, range: TimeRange, alertsBySpan: Map
   const alerts = alertsBySpan.get(c.spanId) ?? [];
   return html`<tr id="${anchor('call', c.n)}" data-span-id="${c.spanId}" class="${classes}">
 <td class="num" title="trace ${c.traceId} · span ${c.spanId}">${c.n}</td><td class="mono nowrap">${clock(nsToMs(c.timeNs))}</td><td class="num">${offset(nsToMs(c.timeNs) - range.startMs)}</td>
-<td class="mono">${c.sessionEnd ? 'session end' : c.method || c.spanName}</td><td class="mono tool">${c.tool}</td><td class="num">${duration(c.durationNs / 1e6)}</td>
+<td class="mono nowrap">${c.sessionEnd ? 'session end' : c.method || c.spanName}</td><td class="mono tool">${c.tool}</td><td class="num">${duration(c.durationNs / 1e6)}</td>
 <td class="num">${bytes(c.requestBytes)}</td><td class="num">${bytes(c.responseBytes)}</td>
-<td>${isError(c) ? html`<span class="errtext">${c.errorType || c.statusCode}</span>` : c.statusCode}${c.incomplete ? html` <span class="muted">incomplete</span>` : null}</td>
+<td>${isError(c) ? html`<span class="errtext">${c.errorType || c.statusCode}</span>` : html`<span class="muted">${c.statusCode}</span>`}${c.incomplete ? html` <span class="muted">incomplete</span>` : null}</td>
 <td>${c.findings.map((f) => html`<span class="finding" title="in the ${f.where}">${f.rule} ×${f.count}</span> `)}</td>
-<td>${alerts.map((a) => html`<a class="alert-link" href="#${anchor('alert', a.id)}">${alertLabel(data.alerts.indexOf(a))} ${a.rule}</a> `)}</td></tr>`;
+<td>${alerts.map((a) => html`<a class="alert-link nowrap" href="#${anchor('alert', a.id)}">${alertLabel(data.alerts.indexOf(a))} ${a.rule}</a> `)}</td></tr>`;
 }
 
 export function callsSection(data: SessionData, range: TimeRange): Html {
