@@ -63,11 +63,13 @@ describe('two detectors in one consumer group, one killed halfway', () => {
     };
     // The mock coordinator waits out nearly a session time-out for members to rejoin.
     const quick = { sessionTimeout: 6_000, heartbeatInterval: 500 };
-    const sourceA = new KafkaSpanSource(config.kafka!, undefined, quick);
-    const sourceB = new KafkaSpanSource(config.kafka!, undefined, quick);
+    let sourceA = new KafkaSpanSource(config.kafka!, undefined, quick);
+    let sourceB = new KafkaSpanSource(config.kafka!, undefined, quick);
     // A saves only when told to: the kill then leaves it behind its committed offsets.
-    const a = service(sourceA, { saveEveryBatches: 1_000_000, saveEveryMs: 3_600_000 });
-    const b = service(sourceB, { saveEveryBatches: 5, saveEveryMs: 2_000 });
+    const stateA = { saveEveryBatches: 1_000_000, saveEveryMs: 3_600_000 };
+    let a = service(sourceA, stateA);
+    const stateB = { saveEveryBatches: 5, saveEveryMs: 2_000 };
+    let b = service(sourceB, stateB);
     await producer.connect();
     await Promise.all([a.start(), b.start()]); // one join round, not two
     // `run` resolves before the group has settled: the mock coordinator may hand all four
@@ -76,10 +78,28 @@ describe('two detectors in one consumer group, one killed halfway', () => {
     const whole = [...Array(PARTITIONS).keys()].join();
     const shares = () => [...sourceA.assignment, ...sourceB.assignment].sort((x, y) => x - y).join();
     const settledGroup = () => sourceA.assignment.length > 0 && sourceB.assignment.length > 0 && shares() === whole;
-    // A loaded machine has seen the mock take a few rounds of joins to get there.
-    await waitFor(settledGroup, 90_000, 'a share of the partitions for each detector').catch((err: Error) => {
-      throw new Error(`${err.message} (A holds [${sourceA.assignment}], B holds [${sourceB.assignment}])`);
-    });
+    for (let join = 1; ; join++) {
+      const ok = await waitFor(settledGroup, 30_000).then(() => true, () => false);
+      if (ok) break;
+      if (join === 3) throw new Error(`the group never settled: A holds [${sourceA.assignment}], B holds [${sourceB.assignment}]`);
+      // Now and then (1 run in 5 here) the mock coordinator leaves one member out of every
+      // later generation, the other holding all four: a member that holds nothing (and so
+      // has consumed nothing) joins again.
+      if (sourceA.assignment.length === 0) {
+        expect(a.stats.consumed).toBe(0);
+        await a.stop(1_000);
+        sourceA = new KafkaSpanSource(config.kafka!, undefined, quick);
+        a = service(sourceA, stateA);
+        await a.start();
+      }
+      if (sourceB.assignment.length === 0) {
+        expect(b.stats.consumed).toBe(0);
+        await b.stop(1_000);
+        sourceB = new KafkaSpanSource(config.kafka!, undefined, quick);
+        b = service(sourceB, stateB);
+        await b.start();
+      }
+    }
 
     const produce = async (slice: typeof keyed) => {
       for (let i = 0; i < slice.length; i += 250) {
