@@ -1,11 +1,13 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { ClickHouseStore } from '@toolwatch/detector';
 import { Toolwatch } from '@toolwatch/schemas';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { escapeText } from '../src/report/html.js';
+import { anchor, escapeText, html } from '../src/report/html.js';
 import { reportCommand } from '../src/report/report-command.js';
 import { chromiumMissing, launchChromium } from './support/chromium.js';
 import { buildScenario, HOSTILE_SESSION, HOSTILE_TOOL, seedStore, type Scenario } from './support/session-scenario.js';
@@ -41,6 +43,16 @@ const sessionOf = (s: Scenario, key: string) => ({
   alertIds: [...new Set(s.alerts.filter((a) => a.sessionKey === key).map((a) => a.id))],
 });
 
+describe('report HTML', () => {
+  it('escapes by default, shows hidden characters, and keeps links in the page', () => {
+    expect(html`<td title="${`"'><x>`}">${'<b>&</b>'}</td>`.text).toBe('<td title="&quot;&#39;&gt;&lt;x&gt;">&lt;b&gt;&amp;&lt;/b&gt;</td>');
+    expect(escapeText('a\u202Eb\u0000c\u2066d')).toBe('a⟨U+202E⟩b⟨U+0000⟩c⟨U+2066⟩d');
+    expect(escapeText('lone \ud800 surrogate')).toBe('lone \ufffd surrogate');
+    expect(escapeText('tab\tand\nnewline')).toBe('tab\tand\nnewline');
+    expect(anchor('alert', 'javascript:alert(1)')).toBe('alert-javascriptalert1');
+  });
+});
+
 describe('toolwatch report', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tw-report-'));
   const config = join(dir, 'detector.json');
@@ -63,6 +75,19 @@ describe('toolwatch report', () => {
     const bin = new URL('../bin/toolwatch.js', import.meta.url).pathname;
     expect(execFileSync(process.execPath, [bin, '--help'], { encoding: 'utf8' })).toMatch(/^ {2}report {6}/m);
     expect(execFileSync(process.execPath, [bin, 'report', '--help'], { encoding: 'utf8' })).toMatch(/--session <key>/);
+  });
+
+  it('says what to do when a running pipeline holds the chDB directory', async () => {
+    // This process holds it, as `toolwatch start` would; the built command runs beside it.
+    const holder = await ClickHouseStore.open({ dataDir: join(dir, 'clickhouse'), database: 'default', ttlDays: 0 });
+    try {
+      const bin = new URL('../bin/toolwatch.js', import.meta.url).pathname;
+      const failed = await promisify(execFile)(process.execPath, [bin, 'report', '--session', target, '--config', config]).catch((e: { code: number; stderr: string }) => e);
+      expect('code' in failed && failed.code).toBe(2);
+      expect(failed.stderr).toMatch(/one process per directory.*copy the directory/);
+    } finally {
+      await holder.close();
+    }
   });
 
   it('explains itself, and refuses a missing session key or data directory clearly', async () => {

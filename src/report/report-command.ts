@@ -50,6 +50,18 @@ const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g
 /** A file name from a key that an attacker may have chosen: no path, no odd characters. */
 export const defaultOutFile = (key: string) => `session-${key.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '').slice(0, 80) || 'unnamed'}.html`;
 
+/** chDB takes a lock on its directory: while `toolwatch start` or a detector runs on it, a
+ * second process cannot open it, and the analyst needs to know what to do instead. */
+async function openStore(config: DetectorConfig['clickhouse'], log: Logger): Promise<ClickHouseStore | null> {
+  try {
+    return await ClickHouseStore.open(config);
+  } catch (err) {
+    if (config.url || (err as Error).name !== 'ChdbConnectionError') throw err;
+    log('error', `cannot open the chDB data in ${config.dataDir} (${(err as Error).message}): chDB allows one process per directory, so a running \`toolwatch start\` or detector holds it. Stop it, or copy the directory (cp -r ${config.dataDir} <copy>) and point --config at the copy (clickhouse.dataDir)`);
+    return null;
+  }
+}
+
 export async function reportCommand(argv: string[], log: Logger): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -80,7 +92,8 @@ export async function reportCommand(argv: string[], log: Logger): Promise<number
     return 2;
   }
 
-  const store = await ClickHouseStore.open(config.clickhouse);
+  const store = await openStore(config.clickhouse, log);
+  if (!store) return 2;
   try {
     if (values.list) {
       const sessions = await listSessions(store, limit);
