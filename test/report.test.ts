@@ -126,6 +126,20 @@ describe('toolwatch report', () => {
     expect(page).not.toMatch(/<script|<link|<img|<iframe|url\(|@import|\b(src|href)="(?!#)/i);
   });
 
+  it('lists the first calls of a long session and draws the whole of it from ClickHouse counts', async () => {
+    const file = join(dir, 'capped.html');
+    expect((await report(['--session', target, '--out', file, '--config', config, '--max-calls', '10'])).code).toBe(0);
+    const page = readFileSync(file, 'utf8');
+    const { spanIds } = sessionOf(scenario, target);
+    expect(page.match(/data-span-id=/g)).toHaveLength(10);
+    expect(page).toContain(`Showing the first 10 of ${spanIds.length.toLocaleString('en-US')} calls`);
+    expect(page).toContain('Bars: slices of time');
+    const drawn = [...page.matchAll(/<title>([\d,]+) calls from /g)].reduce((n, m) => n + Number(m[1]!.replace(/,/g, '')), 0);
+    // Every MCP request is in some slice of the axis (the closing `mcp.session` span is not a request).
+    const requests = scenario.records.filter((r) => r.SpanAttributes[Toolwatch.SESSION_KEY] === target && r.SpanAttributes['mcp.method.name']);
+    expect(drawn).toBe(requests.length);
+  });
+
   it('escapes hostile names and never shows a status message or a value', async () => {
     const file = join(dir, 'hostile.html');
     expect((await report(['--session', HOSTILE_SESSION, '--out', file, '--config', config])).code).toBe(0);

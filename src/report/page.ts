@@ -65,12 +65,12 @@ export function sessionPage(data: SessionData, options: PageOptions): string {
 ${summary(data, range)}
 <h2 id="timeline">Timeline</h2>
 ${timelineSvg(data, range)}
-<p class="legend">Bars: calls, as tall as their response (log scale); red: errors; ◆: redaction findings. Lanes: alerts, the block over the calls that made the case, the line from the alert's window start to its newest revision, ○ a revision (● closed). Hover for details, click to jump.</p>
+<p class="legend">${data.density ? 'Bars: slices of time (too many calls to draw one by one), as tall as their largest response (log scale);' : 'Bars: calls, as tall as their response (log scale);'} red: errors; ◆: redaction findings. Lanes: alerts, the block over the calls that made the case, the line from the alert's window start to its newest revision, ○ a revision (● closed). Hover for details, click to jump.</p>
 <h2 id="alerts">Alerts (${data.alerts.length})</h2>
 ${alertsSection(data, range)}
 <h2 id="scorers">What each scorer saw</h2>
 ${scorersSection(data)}
-<h2 id="calls">Calls (${data.totalCalls})</h2>
+<h2 id="calls">Calls (${data.totals.calls})</h2>
 ${callsSection(data, range)}
 <footer>toolwatch report · generated ${utc(options.generatedAt.getTime())} from ${options.source} · spans carry sizes, hashes and redaction findings (rule and count), never argument or result values.</footer>
 </body></html>`.text}\n`;

@@ -103,7 +103,7 @@ export async function reportCommand(argv: string[], log: Logger): Promise<number
     }
     const key = values.session!;
     const data = await readSession(store, key, maxCalls);
-    if (data.totalCalls === 0 && data.alerts.length === 0 && !data.score) {
+    if (data.totals.calls === 0 && data.alerts.length === 0 && !data.score) {
       const near = await closestSessions(store, key);
       const hint = near.length ? `closest keys:\n${near.map((k) => `  ${printable(k)}`).join('\n')}\n` : 'no sessions are stored there.\n';
       process.stderr.write(`toolwatch report: no session ${JSON.stringify(key)} in ${sourceOf(config.clickhouse)}; ${hint}List sessions with: toolwatch report --list${values.config ? ` --config ${values.config}` : ''}\n`);

@@ -55,8 +55,9 @@ ${largest ? html`<li>largest response ${bytes(largest.responseBytes)}: <a href="
 }
 
 export function scorersSection(data: SessionData): Html {
+  const capped = data.totals.calls > data.calls.length;
   const kinds = [...SCORERS, ...[...new Set(data.alerts.map((a) => a.kind))].filter((k) => !SCORERS.some((s) => s.kind === k)).map((k) => ({ kind: k, name: k, watches: '' }))];
-  return html`${kinds.map((s) => {
+  return html`${capped ? html`<p class="warn">The figures from calls below count the ${count(data.calls.length)} calls listed, not all ${count(data.totals.calls)}; the alerts' evidence is the scorers' own.</p>` : null}${kinds.map((s) => {
     const alerts = data.alerts.filter((a) => a.kind === s.kind);
     return html`<section class="scorer" data-scorer="${s.kind}"><h3>${s.name} <span class="muted small">${s.watches}</span></h3>
 <ul>${facts(s.kind, data)}</ul>

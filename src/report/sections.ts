@@ -10,9 +10,7 @@ const severityBadge = (s: string) => html`<span class="sev" style="background:${
 export function summary(data: SessionData, range: TimeRange): Html {
   const first = data.calls[0];
   const score = data.score;
-  const tools = data.calls.filter((c) => c.method === 'tools/call').length;
-  const errors = data.calls.filter(isError).length;
-  const findings = data.calls.reduce((n, c) => n + findingTotal(c), 0);
+  const { calls, toolCalls, errors, findings } = data.totals;
   const service = score?.service || first?.service || data.alerts[0]?.service || '';
   const client = score?.client || first?.client || data.alerts[0]?.client || '';
   const version = score?.clientVersion || first?.clientVersion || '';
@@ -21,7 +19,7 @@ export function summary(data: SessionData, range: TimeRange): Html {
 <div><dt>Client</dt><dd class="mono">${client || '(unknown)'}${version ? html` <span class="muted">${version}</span>` : null}</dd></div>
 <div><dt>From</dt><dd>${utc(range.startMs)}</dd></div>
 <div><dt>To</dt><dd>${utc(range.endMs)} <span class="muted">(${duration(range.endMs - range.startMs)})</span></dd></div>
-<div><dt>Calls</dt><dd>${count(data.totalCalls)} <span class="muted">(${count(tools)} of them tools/call)</span></dd></div>
+<div><dt>Calls</dt><dd>${count(calls)} <span class="muted">(${count(toolCalls)} of them tools/call)</span></dd></div>
 <div><dt>Errors</dt><dd>${count(errors)}</dd></div>
 <div><dt>Redaction findings</dt><dd>${count(findings)}</dd></div>
 <div><dt>Risk score</dt><dd>${score ? html`<strong>${score.score.toFixed(1)}</strong> / 100 ${severityBadge(score.severity)} <span class="muted">${score.ended ? 'session ended' : 'session open'}</span>` : html`<span class="muted">not scored</span>`}</dd></div>
@@ -85,8 +83,8 @@ function callRow(data: SessionData, c: Call, range: TimeRange, alertsBySpan: Map
 export function callsSection(data: SessionData, range: TimeRange): Html {
   const alertsBySpan = new Map<string, StoredAlert[]>();
   for (const a of data.alerts) for (const id of a.spanIds) alertsBySpan.set(id, [...(alertsBySpan.get(id) ?? []), a]);
-  const capped = data.totalCalls > data.calls.length;
-  return html`${capped ? html`<p class="warn">Showing the first ${count(data.calls.length)} of ${count(data.totalCalls)} calls (raise --max-calls for more).</p>` : null}
+  const capped = data.totals.calls > data.calls.length;
+  return html`${capped ? html`<p class="warn">Showing the first ${count(data.calls.length)} of ${count(data.totals.calls)} calls (raise --max-calls for more).</p>` : null}
 <table class="calls"><thead><tr><th>#</th><th>time (UTC)</th><th>offset</th><th>method</th><th>tool</th><th>duration</th><th>request</th><th>response</th><th>status</th><th>findings (rule × count)</th><th>alerts</th></tr></thead>
 <tbody>${data.calls.map((c) => callRow(data, c, range, alertsBySpan))}</tbody></table>`;
 }

@@ -1,5 +1,6 @@
 import type { ClickHouseStore } from '@toolwatch/detector';
 import { ident, Semconv, TABLES, Toolwatch } from '@toolwatch/schemas';
+import { readDensity, readTotals, type Bucket, type SessionTotals } from './session-totals.js';
 
 /** One stored span of the session, as the page shows it. */
 export interface Call {
@@ -78,8 +79,10 @@ export interface StoredScore {
 export interface SessionData {
   key: string;
   calls: Call[];
-  /** Distinct spans stored for the session; more than `calls.length` when capped. */
-  totalCalls: number;
+  /** The whole session as stored; `totals.calls` is more than `calls.length` when capped. */
+  totals: SessionTotals;
+  /** Calls per slice of time when the session has more calls than the page lists, else null. */
+  density: Bucket[] | null;
   /** The newest revision of each alert (FINAL). */
   alerts: StoredAlert[];
   /** Every revision ClickHouse still holds, by alert id, oldest first. Background merges
@@ -195,6 +198,9 @@ function toAlert(row: Row): StoredAlert {
   };
 }
 
+/** About one slice per two pixels of the timeline's plot. */
+const DENSITY_SLICES = 500;
+
 export const tableOf = (store: ClickHouseStore, table: string) => `${ident(store.databaseName)}.${table}`;
 
 /** Everything the page shows about one session, read from ClickHouse. */
@@ -202,11 +208,11 @@ export async function readSession(store: ClickHouseStore, key: string, maxCalls:
   const spans = tableOf(store, TABLES.spans);
   const alerts = tableOf(store, TABLES.alerts);
   const params = { key, max: maxCalls };
-  const [callRows, counted, alertRows, revisionRows, scoreRows] = await Promise.all([
+  const [callRows, totals, alertRows, revisionRows, scoreRows] = await Promise.all([
     // LIMIT 1 BY: a span written twice (a retry outside the deduplication window) is one call.
     store.query<Row>(`SELECT ${CALL_COLUMNS} FROM ${spans} WHERE McpSessionKey = {key:String}
       ORDER BY Timestamp, SpanId LIMIT 1 BY SpanId LIMIT {max:UInt32}`, params),
-    store.query<{ n: string }>(`SELECT toString(uniqExact(SpanId)) AS n FROM ${spans} WHERE McpSessionKey = {key:String}`, params),
+    readTotals(store, key),
     store.query<Row>(`SELECT ${ALERT_COLUMNS} FROM ${alerts} FINAL WHERE SessionKey = {key:String} ORDER BY FirstEventTime, Id`, params),
     store.query<Row>(`SELECT ${REVISION_COLUMNS} FROM ${alerts} WHERE SessionKey = {key:String}
       ORDER BY Id, Revision LIMIT 1 BY Id, Revision`, params),
@@ -226,7 +232,8 @@ export async function readSession(store: ClickHouseStore, key: string, maxCalls:
   return {
     key,
     calls: callRows.map(toCall),
-    totalCalls: Number(counted[0]?.n ?? 0),
+    totals,
+    density: totals.calls > callRows.length ? await readDensity(store, key, totals, DENSITY_SLICES) : null,
     alerts: alertRows.map(toAlert),
     history,
     score: s

@@ -1,4 +1,4 @@
-import { bytes, duration, nsToMs, offset, utc } from './format.js';
+import { bytes, count, duration, nsToMs, offset, utc } from './format.js';
 import { anchor, html, type Html } from './html.js';
 import type { Call, SessionData } from './session-data.js';
 
@@ -39,6 +39,7 @@ export function timeRange(data: SessionData): TimeRange {
     times.push(t, t + c.durationNs / 1e6);
   }
   for (const a of data.alerts) times.push(nsToMs(a.firstEventNs), nsToMs(a.lastEventNs));
+  if (data.totals.calls > 0) times.push(nsToMs(data.totals.firstNs), nsToMs(data.totals.lastNs));
   if (times.length === 0) return { startMs: 0, endMs: 1 };
   const startMs = Math.min(...times);
   return { startMs, endMs: Math.max(startMs + 1, Math.max(...times)) };
@@ -52,7 +53,7 @@ export function timeRange(data: SessionData): TimeRange {
 export function timelineSvg(data: SessionData, range: TimeRange): Html {
   const x = (ms: number) => LEFT + ((ms - range.startMs) / (range.endMs - range.startMs)) * PLOT;
   const calls = data.calls.filter((c) => !c.sessionEnd);
-  const maxBytes = Math.max(1, ...calls.map((c) => c.responseBytes));
+  const maxBytes = Math.max(1, ...(data.density ? data.density.map((b) => b.maxResponseBytes) : calls.map((c) => c.responseBytes)));
   const barWidth = Math.max(1.5, Math.min(8, (PLOT / Math.max(1, calls.length)) * 0.6));
   const alertsTop = BARS + MARKS + 8;
   const height = alertsTop + data.alerts.length * LANE + AXIS;
@@ -63,7 +64,7 @@ export function timelineSvg(data: SessionData, range: TimeRange): Html {
     ? html`<rect class="conn" x="${x(nsToMs(connection.timeNs)).toFixed(1)}" y="0" width="${Math.max(1, x(nsToMs(connection.timeNs) + connection.durationNs / 1e6) - x(nsToMs(connection.timeNs))).toFixed(1)}" height="${BARS + MARKS}"><title>connection open ${duration(connection.durationNs / 1e6)}</title></rect>`
     : null;
 
-  const bars = calls.map((c) => {
+  const bars = data.density ? densityBars(data, x, barHeight) : calls.map((c) => {
     const cx = x(nsToMs(c.timeNs));
     const h = barHeight(c.responseBytes);
     const error = c.errorType !== '' || /error/i.test(c.statusCode);
@@ -109,6 +110,21 @@ ${lanes}
 <line class="axis" x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${axisY}" y2="${axisY}"/>
 <text class="lane sub" x="${LEFT - 6}" y="${axisY + 14}">${utc(range.startMs).slice(11)}</text>
 </svg>`;
+}
+
+/** A session with more calls than the page lists: one bar per slice of time, from ClickHouse's counts. */
+function densityBars(data: SessionData, x: (ms: number) => number, barHeight: (b: number) => number): Html[] {
+  const buckets = data.density ?? [];
+  const width = Math.max(1, PLOT / 500 - 0.3);
+  const start = nsToMs(data.totals.firstNs);
+  return buckets.map((b) => {
+    const bx = x(nsToMs(b.startNs));
+    const h = barHeight(b.maxResponseBytes);
+    const tip = `${count(b.calls)} calls from ${offset(nsToMs(b.startNs) - start)} · largest response ${bytes(b.maxResponseBytes)}${b.errors ? ` · ${count(b.errors)} errors` : ''}${b.findings ? ` · ${count(b.findings)} findings` : ''}`;
+    return html`<rect class="${b.errors ? 'bar err' : 'bar'}" x="${bx.toFixed(1)}" y="${(BARS - h).toFixed(1)}" width="${width.toFixed(1)}" height="${h.toFixed(1)}"><title>${tip}</title></rect>${
+      b.errors ? html`<text class="mark err" x="${bx.toFixed(1)}" y="${BARS + 15}">✕</text>` : null
+    }${b.findings ? html`<text class="mark find" x="${bx.toFixed(1)}" y="${BARS + (b.errors ? 6 : 15)}">◆</text>` : null}`;
+  });
 }
 
 function callTip(c: Call, range: TimeRange): string {
