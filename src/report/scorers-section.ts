@@ -1,6 +1,7 @@
 import { bytes, count, measure, nsToMs, windowText } from './format.js';
 import { anchor, html, type Html } from './html.js';
 import type { Call, SessionData } from './session-data.js';
+import { alertLabel } from './timeline-svg.js';
 
 const SCORERS: readonly { kind: string; name: string; watches: string }[] = [
   { kind: 'rate', name: 'Rate', watches: 'high-frequency calls: session windows, bursts, identical calls in a loop' },
@@ -64,7 +65,7 @@ export function scorersSection(data: SessionData): Html {
 ${
   alerts.length
     ? html`<table class="evidence"><thead><tr><th>rule</th><th>observed</th><th>baseline</th><th>threshold</th><th>unit</th><th>window</th><th>status</th></tr></thead><tbody>
-${alerts.map((a) => html`<tr><td class="mono"><a href="#${anchor('alert', a.id)}">${a.rule}</a></td><td>${measure(a.observed, a.unit)}</td><td>${a.baseline === null ? 'fixed rule' : measure(a.baseline, a.unit)}</td><td>${measure(a.threshold, a.unit)}</td><td>${a.unit}</td><td>${windowText(a.windowMs)}</td><td>${a.status}</td></tr>`)}
+${alerts.map((a) => html`<tr><td class="mono"><a href="#${anchor('alert', a.id)}">${alertLabel(data.alerts.indexOf(a))} ${a.rule}</a></td><td>${measure(a.observed, a.unit)}</td><td>${a.baseline === null ? 'fixed rule' : measure(a.baseline, a.unit)}</td><td>${measure(a.threshold, a.unit)}</td><td>${a.unit}</td><td>${windowText(a.windowMs)}</td><td>${a.status}</td></tr>`)}
 </tbody></table>`
     : html`<p class="muted">No alert: nothing this session did crossed this scorer's thresholds.</p>`
 }</section>`;
