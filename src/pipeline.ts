@@ -59,6 +59,9 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     store,
     rules: config.rules,
     sinks: createSinks(config),
+    // One engine for the whole stream (no per-partition state): it learns from every
+    // session at once, and a restart learns again from what is already in ClickHouse.
+    seed: config.state.seed,
     delivery: options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {},
     log,
     onAlert: options.onAlert,

@@ -39,6 +39,10 @@ export async function detectorCommand(argv: string[], log: Logger): Promise<numb
     store,
     rules: config.rules,
     sinks: createSinks(config),
+    // State partitioned like the topic and saved to ClickHouse: baselines survive restarts
+    // and rebalances, and a partition's new owner picks up where the last one stopped.
+    state: config.state,
+    seed: config.state.seed,
     log,
     onAlert: (a) => log('info', `alert ${a.severity} ${a.rule} session=${a.sessionKey} ${a.title}`),
   });

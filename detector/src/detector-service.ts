@@ -6,6 +6,7 @@ import type { AlertSink } from './sinks/alert-sink.js';
 import { DeliveryQueue, type DeliveryOptions } from './sinks/delivery-queue.js';
 import type { SourceBatch, SpanSource } from './sources/span-source.js';
 import type { ClickHouseStore } from './storage/clickhouse-store.js';
+import { seedFromHistory, type Seed } from './storage/history-seed.js';
 import { WriteBatcher, type WriteBatcherOptions } from './storage/write-batcher.js';
 import { StateStore, type PartitionKey } from './storage/state-store.js';
 
@@ -27,6 +28,9 @@ export interface DetectorServiceOptions {
   state?: Partial<DetectorConfig['state']> | false;
   /** How batches are grouped into ClickHouse inserts. */
   write?: WriteBatcherOptions;
+  /** An engine with no saved state first learns from the spans already in ClickHouse:
+   * up to `maxSpans` of the last `days` days (`false` or 0 days: start cold). */
+  seed?: { days: number; maxSpans: number } | false;
 }
 
 export interface DetectorStats {
@@ -86,6 +90,8 @@ export class DetectorService {
   private readonly saveEveryBatches: number;
   private readonly saveEveryMs: number;
   private readonly log: Logger;
+  /** Learned once per process, shared by every engine that starts without saved state. */
+  private seeded: Promise<Seed | undefined> | undefined;
 
   constructor(private readonly options: DetectorServiceOptions) {
     this.log = options.log ?? (() => {});
@@ -149,15 +155,16 @@ export class DetectorService {
   private async open(batch: SourceBatch, first: bigint, written: bigint): Promise<Partition | undefined> {
     const key: PartitionKey = { group: this.options.source.group ?? '', topic: batch.topic, partition: batch.partition };
     const id = this.partitionId(batch);
-    const engine = new DetectionEngine(this.options.rules);
+    const engine = new DetectionEngine(this.options.rules, undefined, { scores: true });
     const partition = (seen: bigint, replayUntil: bigint): Partition => {
       const p: Partition = { key, engine, next: seen + 1n, seen, replayUntil, batchesSinceSave: 0, savedAtMs: Date.now() };
       this.partitions.set(id, p);
       return p;
     };
+    const saved = this.state ? await this.state.load(key) : undefined;
+    if (!saved) await this.seed(engine);
     if (!this.partitioned) return partition(-1n, 0n); // offsets of every partition: none skipped
     if (!this.state) return partition(first - 1n, first);
-    const saved = await this.state.load(key);
     if (!saved) {
       // Saved at once, empty: a later owner then rebuilds from here, not from nothing.
       await this.state.save(key, { snapshot: engine.snapshot(), offset: first - 1n, committed: first });
@@ -195,7 +202,10 @@ export class DetectorService {
       const decoded = decodeSpanRecord(message.value);
       if (decoded.ok) {
         const raised = p.engine.process(decoded.value);
-        if (replay) continue; // the previous owner wrote these spans and delivered these alerts
+        if (replay) {
+          p.engine.drainScores(); // the previous owner wrote these spans, alerts and scores
+          continue;
+        }
         records.push(decoded.value);
         alerts.push(...raised);
         continue;
@@ -208,10 +218,13 @@ export class DetectorService {
       });
     }
     this.unwritten.set(source, alerts);
+    // Unlike alerts, scores are not kept for a failed write: the session's next change or
+    // its end writes a newer revision anyway.
+    const scores = p.engine.drainScores();
 
     const first = batch.messages[0]!.offset;
     const last = batch.messages.at(-1)!.offset;
-    await this.writer.write(records, alerts, `${this.tokenScope}${source}:${first}-${last}`);
+    await this.writer.write(records, alerts, `${this.tokenScope}${source}:${first}-${last}`, scores);
     this.unwritten.delete(source);
     if (this.partitioned) {
       // One engine for all partitions has no offsets of its own to keep.
@@ -219,7 +232,7 @@ export class DetectorService {
       p.next = BigInt(last) + 1n;
     }
     this.stats.spansWritten += records.length;
-    this.stats.alerts += alerts.length;
+    for (const alert of alerts) if (alert.status === 'open') this.stats.alerts += 1;
 
     for (const alert of alerts) {
       this.options.onAlert?.(alert);
@@ -228,6 +241,26 @@ export class DetectorService {
 
     p.batchesSinceSave += 1;
     if (p.batchesSinceSave >= this.saveEveryBatches || Date.now() - p.savedAtMs >= this.saveEveryMs) await this.save(p);
+  }
+
+  /** Restores the baselines learned from history into a new engine (see `seed`). */
+  private async seed(engine: DetectionEngine): Promise<void> {
+    const options = this.options.seed;
+    if (!options || options.days <= 0 || options.maxSpans <= 0) return;
+    this.seeded ??= (async () => {
+      const started = Date.now();
+      try {
+        const seed = await seedFromHistory(this.options.store, this.options.rules, { sinceMs: Date.now() - options.days * 86_400_000, maxSpans: options.maxSpans });
+        if (seed.spans > 0) this.log('info', `baselines learned from ${seed.spans} spans of history in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        return seed;
+      } catch (err) {
+        // Cold baselines only mean a longer warm-up: never a reason not to score.
+        this.log('warn', `baselines not seeded from history: ${(err as Error).message}`);
+        return undefined;
+      }
+    })();
+    const seed = await this.seeded;
+    if (seed && seed.spans > 0) engine.restore({ version: 1, latestMs: 0, sessions: [], scorers: seed.scorers });
   }
 
   private async save(p: Partition): Promise<void> {

@@ -7,6 +7,8 @@ import { RateScorer } from './scorers/rate.js';
 import type { Scorer } from './scorers/scorer.js';
 import { observe, SessionState, type SessionSnapshot } from './session.js';
 
+const REORDER_AFTER_MS = 1_000;
+
 /** What a span that changed no alert returns: shared, so the quiet path allocates nothing. */
 const NO_ALERTS: AlertRecord[] = Object.freeze([]) as unknown as AlertRecord[];
 
@@ -53,10 +55,17 @@ export class DetectionEngine {
   process(record: SpanRecord): AlertRecord[] {
     const span = observe(record);
     let session = this.sessions.get(span.sessionKey);
-    if (!session) session = new SessionState(span.sessionKey, span.service, span);
-    // Maps keep insertion order: re-inserting keeps the least recently seen first.
-    this.sessions.delete(span.sessionKey);
-    this.sessions.set(span.sessionKey, session);
+    if (!session) {
+      session = new SessionState(span.sessionKey, span.service, span);
+      this.sessions.set(span.sessionKey, session);
+    } else if (span.timeMs - session.orderedMs > REORDER_AFTER_MS) {
+      // Maps keep insertion order: re-inserting keeps the least recently seen first, for
+      // `evictIdle`. At most once a second of event time per session, which is all the
+      // order that matters: an idle session leaves at most that much late.
+      this.sessions.delete(span.sessionKey);
+      this.sessions.set(span.sessionKey, session);
+      session.orderedMs = span.timeMs;
+    }
     if (session.isRepeat(span)) return NO_ALERTS;
     session.update(span);
     let out = this.evictIdle(span.timeMs);

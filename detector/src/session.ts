@@ -75,6 +75,8 @@ export class SessionState {
   /** Baseline keys by client name and tool, built once a session rather than on every span;
    * derived, so never saved. */
   readonly keyCache = new Map<string, Map<string | undefined, readonly string[]>>();
+  /** Event time the engine last moved the session to the back of its idle order. */
+  orderedMs: number;
   /** Alert ids by (rule, entity, window): derived, never saved. */
   readonly alertIds = new Map<string, string>();
   private readonly slots = new Map<string, unknown>();
@@ -88,6 +90,7 @@ export class SessionState {
     this.firstNs = first.timeNs;
     this.lastNs = first.timeNs;
     this.lastMs = first.timeMs;
+    this.orderedMs = first.timeMs;
   }
 
   /** True when this span was seen already: a batch retried after a failed write, or a

@@ -1,5 +1,5 @@
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { INSERT_SETTINGS, migrate, sqlRunner, TABLES, toAlertRow, toSpanRow, type AlertRecord, type SpanRecord } from '@toolwatch/schemas';
+import { INSERT_SETTINGS, migrate, sqlRunner, TABLES, toAlertRow, toSessionScoreRow, toSpanRow, type AlertRecord, type SessionScoreRecord, type SpanRecord } from '@toolwatch/schemas';
 import type { DetectorConfig } from '../config.js';
 
 /** chDB's own insert: the payload handed over as bytes, parsed by the engine's threads. */
@@ -51,6 +51,11 @@ export class ClickHouseStore {
 
   async writeAlerts(alerts: AlertRecord[]): Promise<void> {
     await this.insertRows(TABLES.alerts, alerts.map(toAlertRow), { ...INSERT_SETTINGS, async_insert: 0 });
+  }
+
+  /** Session scores: rows replace each other by revision, so a retried write is harmless. */
+  async writeScores(scores: SessionScoreRecord[]): Promise<void> {
+    await this.insertRows(TABLES.sessionScores, scores.map(toSessionScoreRow), { ...INSERT_SETTINGS, async_insert: 0 });
   }
 
   private async insertRows(name: string, rows: Record<string, unknown>[], settings: Record<string, string | number>): Promise<void> {

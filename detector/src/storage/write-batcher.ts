@@ -1,4 +1,4 @@
-import type { AlertRecord, SpanRecord } from '@toolwatch/schemas';
+import type { AlertRecord, SessionScoreRecord, SpanRecord } from '@toolwatch/schemas';
 import type { ClickHouseStore } from './clickhouse-store.js';
 
 export interface WriteBatcherOptions {
@@ -12,6 +12,7 @@ export interface WriteBatcherOptions {
 interface Pending {
   records: SpanRecord[];
   alerts: AlertRecord[];
+  scores: SessionScoreRecord[];
   token: string;
   resolve: () => void;
   reject: (err: unknown) => void;
@@ -44,10 +45,10 @@ export class WriteBatcher {
   }
 
   /** `token` names the batch (topic, partition, offsets) for insert deduplication. */
-  write(records: SpanRecord[], alerts: AlertRecord[], token: string): Promise<void> {
-    if (records.length === 0 && alerts.length === 0) return Promise.resolve();
+  write(records: SpanRecord[], alerts: AlertRecord[], token: string, scores: SessionScoreRecord[] = []): Promise<void> {
+    if (records.length === 0 && alerts.length === 0 && scores.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.queue.push({ records, alerts, token, resolve, reject });
+      this.queue.push({ records, alerts, scores, token, resolve, reject });
       this.run();
     });
   }
@@ -67,12 +68,15 @@ export class WriteBatcher {
     const group = this.queue.splice(0, n);
     const records = group.length === 1 ? group[0]!.records : group.flatMap((g) => g.records);
     const alerts = group.flatMap((g) => g.alerts);
+    const scores = group.flatMap((g) => g.scores);
     const token = group.filter((g) => g.records.length > 0).map((g) => g.token).join(',');
     for (let attempt = 1; ; attempt++) {
       try {
         await this.store.writeSpans(records, token);
         // Alerts have deterministic ids in a ReplacingMergeTree: a second copy collapses.
         await this.store.writeAlerts(alerts);
+        // Scores replace each other by revision: a second copy collapses too.
+        await this.store.writeScores(scores);
         for (const g of group) g.resolve();
         return;
       } catch (err) {
