@@ -127,6 +127,7 @@ function scorePass(values: Buffer[], progress: (done: number) => void) {
     const d = decodeSpanRecord(values[i]!);
     if (!d.ok) throw new Error(`corpus record ${i} does not decode: ${d.reason}`);
     for (const a of engine.process(d.value)) {
+      if (a.status !== 'open') continue; // updates and closes of alerts counted already
       alerts += 1;
       alertsByRule[a.rule] = (alertsByRule[a.rule] ?? 0) + 1;
     }
