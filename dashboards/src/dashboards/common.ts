@@ -1,5 +1,5 @@
 import type { VariableSpec } from '../dashboard-spec.js';
-import { T } from '../query.js';
+import { anyOf, T } from '../query.js';
 
 export const SESSION_DASHBOARD_UID = 'toolwatch-session';
 
@@ -20,3 +20,6 @@ export const clientVariable: VariableSpec = {
   label: 'Client',
   sql: `SELECT DISTINCT McpClientName FROM ${T.spans} WHERE $__timeFilter(Timestamp) AND McpClientName != ''`,
 };
+
+/** Spans in the time range, of the chosen servers and clients: append `AND …` to narrow. */
+export const filteredSpans = `${T.spans} WHERE $__timeFilter(Timestamp) AND ${anyOf('ServiceName', 'service')} AND ${anyOf('McpClientName', 'client')}`;

@@ -1,8 +1,7 @@
 import type { DashboardSpec } from '../dashboard-spec.js';
-import { anyOf, T } from '../query.js';
-import { clientVariable, serviceVariable, sessionLink } from './common.js';
+import { clientVariable, filteredSpans, serviceVariable, sessionLink } from './common.js';
 
-const spans = `${T.spans} WHERE $__timeFilter(Timestamp) AND ${anyOf('ServiceName', 'service')} AND ${anyOf('McpClientName', 'client')}`;
+const spans = filteredSpans;
 
 /** Where data leaves: bytes sent back to clients, by server, client and tool. */
 export const egress: DashboardSpec = {

@@ -1,10 +1,10 @@
 import type { DashboardSpec } from '../dashboard-spec.js';
 import { anyOf, T } from '../query.js';
-import { clientVariable, serviceVariable, sessionLink } from './common.js';
+import { clientVariable, filteredSpans, serviceVariable, sessionLink } from './common.js';
 
 const alerts = `${T.alerts} FINAL WHERE $__timeFilter(WindowStart) AND ${anyOf('ServiceName', 'service')} AND ${anyOf('ClientName', 'client')}`;
 const sessions = `${T.sessionScores} FINAL WHERE $__timeFilter(FirstEventTime) AND ${anyOf('ServiceName', 'service')} AND ${anyOf('ClientName', 'client')}`;
-const spans = `${T.spans} WHERE $__timeFilter(Timestamp) AND ${anyOf('ServiceName', 'service')} AND ${anyOf('McpClientName', 'client')}`;
+const spans = filteredSpans;
 
 /** What a SOC analyst opens first: is anything on fire, where, and who. */
 export const socOverview: DashboardSpec = {
