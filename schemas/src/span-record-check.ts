@@ -72,13 +72,18 @@ export function checkSpanRecord(o: unknown): SpanRecord | undefined {
 
 const isObject = (x: unknown): x is object => typeof x === 'object' && x !== null && !Array.isArray(x);
 
+/** The latest instant a `DateTime64(9)` holds (2262-04-11): one past it fails the whole
+ * insert it is in, and its retries, so it must never get past decoding. */
+export const MAX_NANOS = '9223372036854775807';
+
 function isNanos(x: unknown): x is string {
-  if (typeof x !== 'string' || x.length < 1 || x.length > 20) return false;
+  if (typeof x !== 'string' || x.length < 1 || x.length > 19) return false;
   for (let i = 0; i < x.length; i++) {
     const c = x.charCodeAt(i);
     if (c < 48 || c > 57) return false;
   }
-  return true;
+  // Equal lengths of digits compare as numbers do.
+  return x.length < 19 || x <= MAX_NANOS;
 }
 
 /** Lowercase hex of exactly `length` characters. */

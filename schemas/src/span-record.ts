@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkSpanRecord } from './span-record-check.js';
+import { checkSpanRecord, MAX_NANOS } from './span-record-check.js';
 
 /**
  * The span record: one MCP request as one OpenTelemetry span, in the shape of a row of the
@@ -12,7 +12,8 @@ import { checkSpanRecord } from './span-record-check.js';
  * above 2^53 ns, and ClickHouse reads `DateTime64(9)` exactly from such a string. */
 export const NanosString = z
   .string()
-  .regex(/^\d{1,20}$/, 'expected integer nanoseconds as a decimal string');
+  .regex(/^\d{1,19}$/, 'expected integer nanoseconds as a decimal string')
+  .refine((s) => s.length < 19 || s <= MAX_NANOS, 'nanoseconds past what ClickHouse DateTime64(9) holds (year 2262)');
 
 const Hex = (bytes: number) =>
   z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `expected ${bytes} bytes as lowercase hex`);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
-import { clickhouseDdl, fromSpanRow, INSERT_SETTINGS, SPAN_RECORD_COLUMNS, SpanRecord, TABLES, toDateTime64, toSpanRow, type SpanRow } from '@toolwatch/schemas';
+import { clickhouseDdl, fromSpanRow, INSERT_SETTINGS, MAX_NANOS, NanosString, SPAN_RECORD_COLUMNS, SpanRecord, TABLES, toDateTime64, toSpanRow, type SpanRow } from '@toolwatch/schemas';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spanRecord } from '../../test/support/span-factory.js';
 
@@ -62,9 +62,14 @@ describe('otel_traces on the real ClickHouse engine (chDB)', () => {
     expect(back).toEqual(record);
   });
 
-  it('stores any nanosecond timestamp exactly, however short', async () => {
+  it('stores any nanosecond timestamp the span record accepts exactly, however short or late', async () => {
     await client.command({ query: 'CREATE TABLE ts_check (ts DateTime64(9)) ENGINE = MergeTree ORDER BY ts' });
-    const values = ['0', '1000123', '999999999', '1000000000', '1763725443522000001'];
+    const values = ['0', '1000123', '999999999', '1000000000', '1763725443522000001', MAX_NANOS];
+    // One past the largest the record accepts fails the insert it is in (ClickHouse: DECIMAL_OVERFLOW).
+    expect(NanosString.safeParse('9223372036854775808').success).toBe(false);
+    await expect(
+      client.insert({ table: 'ts_check', format: 'JSONEachRow', values: [{ ts: toDateTime64('9223372036854775808') }], clickhouse_settings: INSERT_SETTINGS }),
+    ).rejects.toThrow();
     await client.insert({ table: 'ts_check', format: 'JSONEachRow', values: values.map((v) => ({ ts: toDateTime64(v) })), clickhouse_settings: INSERT_SETTINGS });
     const rows = await (
       await client.query({ query: 'SELECT toString(toUnixTimestamp64Nano(ts)) AS ns FROM ts_check ORDER BY ts', format: 'JSONEachRow' })

@@ -23,7 +23,7 @@ const toText = (value: unknown) => JSON.stringify(value).replace(/"@@RAW(.*?)@@"
 
 const hex = (n: number, c = 'a') => c.repeat(n);
 const STRINGS = [
-  '', '0', '7', '1'.repeat(19), '1'.repeat(20), '1'.repeat(21), '١٢٣', ' 1', '1\n', '+1', '-1', '1.5', '1e3',
+  '', '0', '7', '1'.repeat(19), '1'.repeat(20), '9223372036854775807', '9223372036854775808', '9'.repeat(19), '1'.repeat(21), '١٢٣', ' 1', '1\n', '+1', '-1', '1.5', '1e3',
   hex(32), hex(32, 'A'), hex(32, 'g'), hex(31), hex(33), hex(16), hex(15), hex(17), `${hex(15)}F`, '0123456789abcdef',
   'x'.repeat(255), 'x'.repeat(256), 'x'.repeat(257), 'x'.repeat(511), 'x'.repeat(512), 'x'.repeat(513),
   'Server', 'server', 'Client', 'Internal', 'Producer', 'Consumer', 'Unset', 'Ok', 'OK', 'Error',
