@@ -66,4 +66,19 @@ describe('the detector service: session scores, and baselines seeded from histor
     const seeded = await run(store, loop('after-restart-seeded', T0 + 9_500_000, 6), SEED);
     expect(seeded.filter((a) => a.status === 'open').map((a) => [a.rule, a.evidence.observed])).toEqual([['rate.identical_calls', 3]]);
   });
+
+  it('dead-letters a span from more than a day ahead instead of letting it end every session', async () => {
+    const queue = new EmbeddedQueue({ retryDelayMs: 10 });
+    const raised: AlertRecord[] = [];
+    const service = new DetectorService({ source: queue, store, rules: config.rules, seed: false, onAlert: (a) => raised.push(a) });
+    await service.start();
+    const ahead = spanRecord({ session: 'from-the-future', client: 'assistant', tool: 'search', timeMs: Date.now() + 2 * 86_400_000 });
+    const spans = [ahead, ...loop('after-the-future', T0 + 20_000_000, 12)];
+    await queue.send(spans.map((s) => ({ key: s.SpanAttributes['toolwatch.session.key']!, value: JSON.stringify(s) })));
+    await queue.idle();
+    await service.stop();
+    expect(queue.deadLetters.map((d) => d.reason)).toEqual(['Timestamp more than a day ahead of this clock']);
+    // The loop after it is still one session, and still caught (at the hard limit: no history here).
+    expect(raised.filter((a) => a.status === 'open').map((a) => [a.sessionKey, a.rule])).toEqual([['after-the-future', 'rate.identical_calls']]);
+  });
 });

@@ -55,8 +55,7 @@ export function raise(session: SessionState, kind: AlertKind, finding: Finding):
   };
   if (!before) session.alerts += 1;
   session.raised[id] = alert;
-  alert.sessionScore = sessionScore(session);
-  return alert;
+  return alert; // its sessionScore is the engine's to set, once per span
 }
 
 /** The closing revision of every alert the session raised, at its last event. */

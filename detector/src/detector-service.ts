@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { decodeSpanRecord, type AlertRecord, type SpanRecord } from '@toolwatch/schemas';
 import type { DetectorConfig, RulesConfig } from './config.js';
-import { DetectionEngine } from './engine.js';
+import { DetectionEngine, ENGINE_STATE_VERSION } from './engine.js';
 import type { AlertSink } from './sinks/alert-sink.js';
 import { DeliveryQueue, type DeliveryOptions } from './sinks/delivery-queue.js';
 import type { SourceBatch, SpanSource } from './sources/span-source.js';
@@ -58,6 +58,14 @@ interface Partition {
 
 const max = (a: bigint, b: bigint) => (a > b ? a : b);
 
+/** Event time drives when sessions end: a span from far in the future would end every
+ * session, and then every session at once as soon as it arrived. Not scored, dead-lettered. */
+const MAX_AHEAD_NS = 86_400_000_000_000n;
+function notTooLate(decoded: ReturnType<typeof decodeSpanRecord>): ReturnType<typeof decodeSpanRecord> {
+  if (!decoded.ok || BigInt(decoded.value.Timestamp) <= BigInt(Date.now()) * 1_000_000n + MAX_AHEAD_NS) return decoded;
+  return { ok: false, reason: 'Timestamp more than a day ahead of this clock' };
+}
+
 /**
  * Source → decode → score → ClickHouse → alert sinks. A batch counts as handled (and its
  * offsets commit) only after its spans and alerts are in ClickHouse; delivery to the sinks
@@ -108,6 +116,9 @@ export class DetectorService {
   }
 
   async start(): Promise<void> {
+    // Before joining the group: learning from history can outlast a consumer's session
+    // timeout, and inside a batch it would cost a rebalance.
+    await this.history();
     await this.options.source.start((batch) => this.handle(batch));
   }
 
@@ -170,7 +181,10 @@ export class DetectorService {
       await this.state.save(key, { snapshot: engine.snapshot(), offset: first - 1n, committed: first });
       return partition(first - 1n, first);
     }
-    engine.restore(saved.snapshot);
+    if (!engine.restore(saved.snapshot)) {
+      this.log('warn', `${id}: saved state of version ${saved.snapshot.version} not restored; baselines from history instead`);
+      await this.seed(engine);
+    }
     // The batch starts at the group's committed offset: everything before it was written.
     const replayUntil = max(max(first, saved.committed), written);
     const from = saved.offset + 1n;
@@ -199,7 +213,7 @@ export class DetectorService {
       const replay = offset < p.replayUntil;
       if (replay) this.stats.replayed += 1;
       else this.stats.consumed += 1;
-      const decoded = decodeSpanRecord(message.value);
+      const decoded = notTooLate(decodeSpanRecord(message.value));
       if (decoded.ok) {
         const raised = p.engine.process(decoded.value);
         if (replay) {
@@ -245,9 +259,14 @@ export class DetectorService {
 
   /** Restores the baselines learned from history into a new engine (see `seed`). */
   private async seed(engine: DetectionEngine): Promise<void> {
+    const seed = await this.history();
+    if (seed && seed.spans > 0) engine.restore({ version: ENGINE_STATE_VERSION, latestMs: 0, sessions: [], scorers: seed.scorers });
+  }
+
+  private history(): Promise<Seed | undefined> {
     const options = this.options.seed;
-    if (!options || options.days <= 0 || options.maxSpans <= 0) return;
-    this.seeded ??= (async () => {
+    if (!options || options.days <= 0 || options.maxSpans <= 0) return Promise.resolve(undefined);
+    return (this.seeded ??= (async () => {
       const started = Date.now();
       try {
         const seed = await seedFromHistory(this.options.store, this.options.rules, { sinceMs: Date.now() - options.days * 86_400_000, maxSpans: options.maxSpans });
@@ -258,9 +277,7 @@ export class DetectorService {
         this.log('warn', `baselines not seeded from history: ${(err as Error).message}`);
         return undefined;
       }
-    })();
-    const seed = await this.seeded;
-    if (seed && seed.spans > 0) engine.restore({ version: 1, latestMs: 0, sessions: [], scorers: seed.scorers });
+    })());
   }
 
   private async save(p: Partition): Promise<void> {

@@ -1,5 +1,5 @@
 import { Toolwatch, type AlertRecord, type SessionScoreRecord, type SpanRecord } from '@toolwatch/schemas';
-import { closeAll, raise, scoreRecord } from './alert-lifecycle.js';
+import { closeAll, raise, scoreRecord, sessionScore } from './alert-lifecycle.js';
 import type { RulesConfig } from './config.js';
 import { EgressScorer } from './scorers/egress.js';
 import { NoveltyScorer } from './scorers/novelty.js';
@@ -16,9 +16,13 @@ export function defaultScorers(rules: RulesConfig): Scorer[] {
   return [new RateScorer(rules.rate), new NoveltyScorer(rules.novelty), new EgressScorer(rules.egress)];
 }
 
+/** The shape of saved state. A snapshot of another version is not restored (the engine
+ * starts from history instead): its sessions and baselines may not mean what they say. */
+export const ENGINE_STATE_VERSION = 2;
+
 /** What the engine has learned and what it is in the middle of, as plain JSON. */
 export interface EngineSnapshot {
-  version: 1;
+  version: number;
   latestMs: number;
   sessions: SessionSnapshot[];
   scorers: Record<string, unknown>;
@@ -54,6 +58,9 @@ export class DetectionEngine {
    * the closing records of sessions that ended with it or went idle before it. */
   process(record: SpanRecord): AlertRecord[] {
     const span = observe(record);
+    // Sessions idle before this span end first, its own included: a span that comes after
+    // its session went idle starts a new one, which then ends (and closes) in its turn.
+    let out = this.evictIdle(span.timeMs);
     let session = this.sessions.get(span.sessionKey);
     if (!session) {
       session = new SessionState(span.sessionKey, span.service, span);
@@ -66,25 +73,28 @@ export class DetectionEngine {
       this.sessions.set(span.sessionKey, session);
       session.orderedMs = span.timeMs;
     }
-    if (session.isRepeat(span)) return NO_ALERTS;
+    if (session.isRepeat(span)) return out;
     session.update(span);
-    let out = this.evictIdle(span.timeMs);
     if (record.SpanAttributes[Toolwatch.SESSION_END] === 'true') {
       this.sessions.delete(session.key);
       return [...out, ...this.end(session)];
     }
 
-    let raised = false;
+    const before = out.length;
     for (const scorer of this.scorers) {
       for (const finding of scorer.observe(span, session)) {
         const alert = raise(session, scorer.kind, finding);
         if (!alert) continue;
         if (out === NO_ALERTS) out = [];
         out.push(alert);
-        raised = true;
       }
     }
-    if (raised && this.options.scores) this.scores.push(scoreRecord(session, false));
+    if (out.length > before) {
+      // Once per span, not per alert: a span with thousands of findings stays linear.
+      const score = sessionScore(session);
+      for (let i = before; i < out.length; i++) out[i]!.sessionScore = score;
+      if (this.options.scores) this.scores.push(scoreRecord(session, false));
+    }
     return out;
   }
 
@@ -107,13 +117,16 @@ export class DetectionEngine {
   snapshot(): EngineSnapshot {
     const scorers: Record<string, unknown> = {};
     for (const s of this.scorers) if (s.snapshot) scorers[s.name] = s.snapshot();
-    return { version: 1, latestMs: this.latestMs, sessions: [...this.sessions.values()].map((s) => s.toJSON()), scorers };
+    return { version: ENGINE_STATE_VERSION, latestMs: this.latestMs, sessions: [...this.sessions.values()].map((s) => s.toJSON()), scorers };
   }
 
-  restore(snapshot: EngineSnapshot): void {
+  /** False, and nothing restored, for a snapshot of another version. */
+  restore(snapshot: EngineSnapshot): boolean {
+    if (snapshot.version !== ENGINE_STATE_VERSION) return false;
     this.latestMs = snapshot.latestMs;
     this.sessions = new Map(snapshot.sessions.map((s) => [s.key, SessionState.fromJSON(s)]));
     for (const s of this.scorers) if (s.restore && snapshot.scorers[s.name] !== undefined) s.restore(snapshot.scorers[s.name]);
+    return true;
   }
 
   private end(session: SessionState): AlertRecord[] {

@@ -1,5 +1,5 @@
 export { DetectorConfig, RulesConfig, ConfigError, parseDetectorConfig, loadDetectorConfig, type DetectorConfigInput } from './config.js';
-export { DetectionEngine, defaultScorers, type EngineOptions, type EngineSnapshot } from './engine.js';
+export { DetectionEngine, defaultScorers, ENGINE_STATE_VERSION, type EngineOptions, type EngineSnapshot } from './engine.js';
 export { sessionScore } from './alert-lifecycle.js';
 export { DetectorService, type DetectorServiceOptions, type DetectorStats, type Logger, type LogLevel } from './detector-service.js';
 export { observe, SessionState, type ObservedSpan, type SessionSnapshot } from './session.js';

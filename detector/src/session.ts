@@ -52,6 +52,7 @@ export interface SessionSnapshot {
   alerts: number;
   raised: Record<string, AlertRecord>;
   scoreRevision: number;
+  orderedMs: number;
   recentSpanIds: string[];
   slots: Record<string, unknown>;
 }
@@ -129,6 +130,7 @@ export class SessionState {
       alerts: this.alerts,
       raised: this.raised,
       scoreRevision: this.scoreRevision,
+      orderedMs: this.orderedMs,
       recentSpanIds: [...this.recentSpanIds],
       slots: Object.fromEntries(this.slots),
     };
@@ -138,7 +140,7 @@ export class SessionState {
     const first = { timeNs: saved.firstNs, timeMs: 0 } as ObservedSpan;
     const session = new SessionState(saved.key, saved.service, first);
     Object.assign(session, { clientName: saved.clientName, clientVersion: saved.clientVersion, lastNs: saved.lastNs, lastMs: saved.lastMs, spans: saved.spans, alerts: saved.alerts ?? 0 });
-    Object.assign(session, { raised: structuredClone(saved.raised ?? {}), scoreRevision: saved.scoreRevision ?? 0 });
+    Object.assign(session, { raised: structuredClone(saved.raised ?? {}), scoreRevision: saved.scoreRevision ?? 0, orderedMs: saved.orderedMs ?? saved.lastMs });
     for (const id of saved.recentSpanIds) session.recentSpanIds.add(id);
     for (const [name, value] of Object.entries(saved.slots)) session.slots.set(name, structuredClone(value));
     return session;

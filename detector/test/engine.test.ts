@@ -304,3 +304,65 @@ describe('names that are also JavaScript property names', () => {
     for (const a of opened) expect(Number.isFinite(a.evidence.threshold)).toBe(true);
   });
 });
+
+describe('late, restored and hostile input (found in review)', () => {
+  const secret = (session: string, timeMs: number) => call({ session, tool: 'read', resultFindings: { 'aws-access-key-id': 1 }, timeMs });
+
+  it('closes the alert of a span that arrives after its session went idle', () => {
+    const engine = new DetectionEngine(rules());
+    const made = [
+      ...all(engine, [call({ session: 'x', timeMs: T0 + 31 * 60_000 }), spanRecord({ session: 'x', sessionEnd: true, timeMs: T0 + 31 * 60_000 })]),
+      // A long call that ends now but started before the idle limit: a session of its own.
+      ...all(engine, [secret('late', T0 + 1_000)]),
+      ...all(engine, [call({ session: 'w', timeMs: T0 + 62 * 60_000 })]),
+    ];
+    const late = made.filter((a) => a.sessionKey === 'late');
+    expect(late.map((a) => a.status)).toEqual(['open', 'closed']);
+  });
+
+  it('ends sessions at the same span after a restore as without one', () => {
+    const before = [call({ session: 'x', timeMs: T0 }), secret('y', T0 + 100)];
+    const after = [call({ session: 'x', timeMs: T0 + 900 }), call({ session: 'z', timeMs: T0 + 30 * 60_000 + 500 }), call({ session: 'z', timeMs: T0 + 30 * 60_000 + 1_500 })];
+    const byStep = (engine: DetectionEngine) => after.map((r) => engine.process(r).map((a) => `${a.sessionKey} ${a.status}`));
+    const straight = new DetectionEngine(rules());
+    all(straight, before);
+    const first = new DetectionEngine(rules());
+    all(first, before);
+    const restored = new DetectionEngine(rules());
+    restored.restore(JSON.parse(JSON.stringify(first.snapshot())));
+    const expected = byStep(straight);
+    expect(expected.flat()).toContain('y closed');
+    expect(byStep(restored)).toEqual(expected);
+  });
+
+  it('opens at most 16 secret alerts for a session, however many rules a span names', () => {
+    const engine = new DetectionEngine(rules());
+    const findings = Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`made-up-rule-${i}`, 1]));
+    const opened = run(engine, [call({ session: 's', tool: 'read', resultFindings: findings, timeMs: T0 })]);
+    expect(opened).toHaveLength(16);
+    expect(new Set(opened.map((a) => a.sessionScore))).toEqual(new Set([100]));
+  });
+
+  it('learns that a tool now answers larger, from sessions that raised nothing', () => {
+    const engine = warmed(); // its reads answer 2 KB
+    const grown = (key: string, t: number, n: number) =>
+      Array.from({ length: n }, (_, i) => call({ session: key, tool: 'read', argsHash: `${key}${i}`, responseBytes: 12_000, timeMs: t + i * 4_000 }));
+    // Five 12 KB answers: far above 2 KB, but 60 KB is under the 128 KiB floor: no alert.
+    for (let n = 0; n < 40; n++) {
+      expect(run(engine, [...grown(`g${n}`, T0 + 50_000_000 + n * 120_000, 5), spanRecord({ session: `g${n}`, client: 'assistant', sessionEnd: true, timeMs: T0 + 50_000_000 + n * 120_000 + 30_000 })])).toEqual([]);
+    }
+    // Thirty of them (360 KB) would have passed the floor against the old 2 KB; not now.
+    expect(rulesOf(run(engine, grown('after', T0 + 60_000_000, 30)))).not.toContain('egress.large_response');
+  });
+
+  it('restores no snapshot of another version', () => {
+    const engine = new DetectionEngine(rules());
+    all(engine, [call({ session: 's', timeMs: T0 })]);
+    const old = { ...engine.snapshot(), version: 1 };
+    const fresh = new DetectionEngine(rules());
+    expect(fresh.restore(old)).toBe(false);
+    expect(fresh.sessionCount).toBe(0);
+    expect(fresh.restore(engine.snapshot())).toBe(true);
+    expect(fresh.sessionCount).toBe(1);
+  });
+});

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClickHouseStore, DetectionEngine, parseDetectorConfig, seedFromHistory } from '@toolwatch/detector';
+import { ClickHouseStore, DetectionEngine, ENGINE_STATE_VERSION, parseDetectorConfig, seedFromHistory } from '@toolwatch/detector';
 import type { SpanRecord } from '@toolwatch/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spanRecord } from '../../test/support/span-factory.js';
@@ -65,7 +65,7 @@ describe('baselines seeded from the spans in ClickHouse', () => {
     const cold = new DetectionEngine(rules);
     expect(loop.flatMap((s) => cold.process(s))).toEqual([]);
     const seeded = new DetectionEngine(rules);
-    seeded.restore({ version: 1, latestMs: 0, sessions: [], scorers: seed.scorers });
+    expect(seeded.restore({ version: ENGINE_STATE_VERSION, latestMs: 0, sessions: [], scorers: seed.scorers })).toBe(true);
     const opened = loop.flatMap((s) => seeded.process(s)).filter((a) => a.status === 'open');
     expect(opened.map((a) => [a.rule, a.evidence.observed])).toEqual([['rate.identical_calls', 3]]);
   });

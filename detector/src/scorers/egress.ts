@@ -28,12 +28,14 @@ interface EgressSlot {
    * ordinary reads adds up to, and a legitimate one-off export does not inflate. */
   largestResponse: number;
   largest: (SpanRef & { bytes: number })[];
-  /** Responses far above the tool's usual size, and their bytes. */
-  outliers: (SpanRef & { bytes: number })[];
+  /** Responses far above the tool's usual size (the first 32), and all their bytes. */
+  outliers: (SpanRef & { bytes: number; tool: string })[];
   outlierBytes: number;
   pii: number;
   alerted: string[];
 }
+
+const MAX_SECRET_KINDS = 16;
 
 const EGRESS_METHODS = new Set(['tools/call', 'resources/read', 'prompts/get']);
 
@@ -101,10 +103,12 @@ export class EgressScorer implements Scorer {
       if (bytes > 0) this.calls.learn(callKeys, bytes);
       return undefined;
     }
-    // An outlier is not learned: the next one must look as unusual as this one did.
+    // An outlier is held back, not learned: the next one must look as unusual as this one
+    // did. If the session ends without an alert, it was normal after all (a tool whose
+    // answers grew), and `end` learns it then.
     this.calls.learnCold(callKeys, bytes);
     s.outlierBytes += bytes;
-    if (s.outliers.length < 32) s.outliers.push({ spanId: span.record.SpanId, traceId: span.record.TraceId, bytes });
+    if (s.outliers.length < 32) s.outliers.push({ spanId: span.record.SpanId, traceId: span.record.TraceId, bytes, tool: span.tool || span.method });
     if (s.outlierBytes < this.config.call.minBytes) return undefined;
     const from = span.tool || span.method;
     return {
@@ -153,10 +157,12 @@ export class EgressScorer implements Scorer {
     };
   }
 
-  /** A kind of secret in a result: once per kind and session. */
+  /** A kind of secret in a result: once per kind and session, and at most
+   * `MAX_SECRET_KINDS` kinds (a span can name any number of rules: its findings attribute
+   * is a sender's word, and thousands of alerts would drown the SIEM, not inform it). */
   private secret(span: ObservedSpan, s: EgressSlot, rule: string, count: number): Finding | undefined {
     const key = `egress.secret_in_result\u0000${rule}`;
-    if (s.alerted.includes(key)) return undefined;
+    if (s.alerted.length >= MAX_SECRET_KINDS || s.alerted.includes(key)) return undefined;
     s.alerted.push(key);
     return {
       rule: 'egress.secret_in_result',
@@ -173,6 +179,7 @@ export class EgressScorer implements Scorer {
 
   end(session: SessionState): void {
     const s = session.slot<EgressSlot | undefined>(this.name, () => undefined);
+    if (s && session.alerts === 0) for (const o of s.outliers) this.calls.learn(clientKeys(session.service, session.clientName, o.tool), o.bytes);
     const keys = clientKeys(session.service, session.clientName);
     learnSession(this.trimmed, keys, (s?.bytes ?? 0) - (s?.largestResponse ?? 0), session.alerts > 0, this.config.history.minSessions);
   }

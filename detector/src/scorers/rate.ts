@@ -216,7 +216,8 @@ export function keysOf(session: SessionState, span: ObservedSpan, tool?: string)
   let byTool = session.keyCache.get(client);
   if (!byTool) session.keyCache.set(client, (byTool = new Map()));
   let keys = byTool.get(tool);
-  if (!keys) byTool.set(tool, (keys = tool === undefined ? clientKeys(span.service, client) : clientKeys(span.service, client, tool)));
+  // The session's service, not the span's: one session is judged by one server's habits.
+  if (!keys) byTool.set(tool, (keys = tool === undefined ? clientKeys(session.service, client) : clientKeys(session.service, client, tool)));
   return keys;
 }
 export const msToNs = (ms: number): string => (BigInt(Math.floor(ms)) * 1_000_000n).toString();
