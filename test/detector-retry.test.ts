@@ -43,6 +43,9 @@ describe('detector when ClickHouse fails a write', () => {
     expect(rows.map((r) => r.Id)).toEqual([raised[0]!.id]);
     const spans = await store.query<{ n: string }>('SELECT count() AS n FROM otel_traces WHERE SpanId = {id:String}', { id: big.SpanId });
     expect(Number(spans[0]!.n)).toBe(1);
+    // The session's score changed with its alert: that row waits for a write as the alert does.
+    const scores = await store.query<{ Score: number }>('SELECT Score FROM toolwatch_session_scores FINAL WHERE SessionKey = {session:String}', { session });
+    expect(scores.map((r) => r.Score)).toEqual([raised[0]!.sessionScore]);
     await service.stop();
   });
 });

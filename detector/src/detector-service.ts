@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { decodeSpanRecord, type AlertRecord, type SpanRecord } from '@toolwatch/schemas';
+import { decodeSpanRecord, type AlertRecord, type SessionScoreRecord, type SpanRecord } from '@toolwatch/schemas';
 import type { DetectorConfig, RulesConfig } from './config.js';
 import { DetectionEngine, ENGINE_STATE_VERSION } from './engine.js';
 import type { AlertSink } from './sinks/alert-sink.js';
@@ -88,6 +88,8 @@ export class DetectorService {
    * back (only a source that cannot seek back keeps its engine). Keyed apart from the
    * engines because one engine may serve batches of several partitions at once. */
   private readonly unwritten = new Map<string, AlertRecord[]>();
+  /** The same for session scores: a session that ended in a failed batch does not end again. */
+  private readonly unwrittenScores = new Map<string, SessionScoreRecord[]>();
   private readonly writer: WriteBatcher;
   /** Kafka offsets name the same messages across restarts; a source without a group
    * (the embedded queue) counts from 0 again, and a token of an earlier run would make
@@ -155,6 +157,7 @@ export class DetectorService {
   private drop(id: string, p: Partition): void {
     this.partitions.delete(id);
     this.unwritten.delete(id); // the rebuilt engine raises them again
+    this.unwrittenScores.delete(id);
     // A batch that comes back (its commit lost to a rebalance, say) was written by us: what
     // this instance wrote is not written again, whatever the group's committed offset says.
     this.written.set(id, max(this.written.get(id) ?? -1n, p.next));
@@ -232,14 +235,14 @@ export class DetectorService {
       });
     }
     this.unwritten.set(source, alerts);
-    // Unlike alerts, scores are not kept for a failed write: the session's next change or
-    // its end writes a newer revision anyway.
-    const scores = p.engine.drainScores();
+    const scores = [...(this.unwrittenScores.get(source) ?? []), ...p.engine.drainScores()];
+    this.unwrittenScores.set(source, scores);
 
     const first = batch.messages[0]!.offset;
     const last = batch.messages.at(-1)!.offset;
     await this.writer.write(records, alerts, `${this.tokenScope}${source}:${first}-${last}`, scores);
     this.unwritten.delete(source);
+    this.unwrittenScores.delete(source);
     if (this.partitioned) {
       // One engine for all partitions has no offsets of its own to keep.
       p.seen = max(p.seen, BigInt(last));
