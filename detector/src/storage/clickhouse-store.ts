@@ -1,6 +1,7 @@
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { INSERT_SETTINGS, migrate, sqlRunner, TABLES, toAlertRow, toSessionScoreRow, toSpanRow, type AlertRecord, type SessionScoreRecord, type SpanRecord } from '@toolwatch/schemas';
+import { encodeSpanRowsRowBinary, INSERT_SETTINGS, migrate, SPAN_INSERT_COLUMNS, sqlRunner, TABLES, toAlertRow, toSessionScoreRow, toSpanRow, type AlertRecord, type SessionScoreRecord, type SpanRecord } from '@toolwatch/schemas';
 import type { DetectorConfig } from '../config.js';
+import { chdbFileInsert, type BinaryInsert } from './chdb-binary-insert.js';
 
 /** chDB's own insert: the payload handed over as bytes, parsed by the engine's threads. */
 type RawInsert = (params: { table: string; values: Buffer; format: 'JSONEachRow'; settings: Record<string, string | number> }) => Promise<unknown>;
@@ -15,11 +16,13 @@ export class ClickHouseStore {
     readonly client: ClickHouseClient,
     private readonly database: string,
     private readonly rawInsert?: RawInsert,
+    private readonly binaryInsert?: BinaryInsert,
   ) {}
 
   static async open(config: DetectorConfig['clickhouse']): Promise<ClickHouseStore> {
     let client: ClickHouseClient;
     let rawInsert: RawInsert | undefined;
+    let binaryInsert: BinaryInsert | undefined;
     if (config.url) {
       client = createClient({ url: config.url, username: config.username, password: config.password, database: config.database });
     } else {
@@ -29,9 +32,10 @@ export class ClickHouseStore {
       mkdirSync(config.dataDir, { recursive: true });
       const connection = createChdbConnection({ path: config.dataDir });
       rawInsert = (params) => connection.chdb.rawInsert(params);
+      binaryInsert = chdbFileInsert((sql) => connection.chdb.queryAsync(sql));
       client = createClient({ connection } as Parameters<typeof createClient>[0]);
     }
-    const store = new ClickHouseStore(client, config.database, rawInsert);
+    const store = new ClickHouseStore(client, config.database, rawInsert, binaryInsert);
     if (config.database !== 'default') {
       await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
     }
@@ -46,6 +50,15 @@ export class ClickHouseStore {
    */
   async writeSpans(records: SpanRecord[], dedupToken?: string): Promise<void> {
     const settings = { ...INSERT_SETTINGS, async_insert: 0, ...(dedupToken ? { insert_deduplication_token: dedupToken } : {}) };
+    if (this.binaryInsert) {
+      // Embedded: RowBinary encoded straight from the records, neither JSON.stringify here
+      // nor ClickHouse's JSON parser there. The INSERT names its columns: the MATERIALIZED
+      // ones are ClickHouse's to compute.
+      if (records.length === 0) return;
+      const table = `${this.database}.${TABLES.spans}`;
+      await this.binaryInsert.insert({ table, columns: SPAN_INSERT_COLUMNS, settings, format: 'RowBinary', values: encodeSpanRowsRowBinary(records) });
+      return;
+    }
     await this.insertRows(TABLES.spans, records.map(toSpanRow), settings);
   }
 
@@ -88,6 +101,7 @@ export class ClickHouseStore {
   }
 
   async close(): Promise<void> {
+    await this.binaryInsert?.close();
     await this.client.close();
   }
 }
