@@ -101,10 +101,13 @@ ${tlsInput}`,
     /** With `tls`: the TLS input's port, and the PEM file a client trusts it by. */
     tlsPort,
     caFile: tls?.cert,
-    /** Everything received so far (omfile flushes at the end of each batch). */
+    /** Everything received so far (omfile flushes at the end of each batch). Only whole
+     * lines: the file may be read while rsyslog is half-way through writing one. */
     received(): SyslogRecord[] {
       if (!existsSync(out)) return [];
-      return readFileSync(out, 'utf8')
+      const text = readFileSync(out, 'utf8');
+      return text
+        .slice(0, text.lastIndexOf('\n') + 1)
         .split('\n')
         .filter(Boolean)
         .map((line) => JSON.parse(line) as SyslogRecord);
