@@ -53,7 +53,6 @@ export function raise(session: SessionState, kind: AlertKind, finding: Finding):
     tags: [...finding.tags, ...owaspTags(finding.rule)],
     sessionScore: 0,
   };
-  if (!before) session.alerts += 1;
   session.raised[id] = alert;
   return alert; // its sessionScore is the engine's to set, once per span
 }

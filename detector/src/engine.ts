@@ -142,7 +142,10 @@ export class DetectionEngine {
     for (const [key, session] of this.sessions) {
       if (session.lastMs >= cutoff) break;
       this.sessions.delete(key);
-      closed = [...closed, ...this.end(session)];
+      const ended = this.end(session);
+      if (ended.length === 0) continue;
+      if (closed === NO_ALERTS) closed = [];
+      closed.push(...ended);
     }
     return closed;
   }

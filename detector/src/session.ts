@@ -49,7 +49,6 @@ export interface SessionSnapshot {
   lastNs: string;
   lastMs: number;
   spans: number;
-  alerts: number;
   raised: Record<string, AlertRecord>;
   scoreRevision: number;
   orderedMs: number;
@@ -66,9 +65,6 @@ export class SessionState {
   lastNs: string;
   lastMs: number;
   spans = 0;
-  /** Alerts raised so far: a session that raised any teaches no baseline what normal is
-   * (a loop's reads would otherwise raise the bar for the next exfiltration). */
-  alerts = 0;
   /** Each alert the session raised, as its latest revision, by id. */
   raised: Record<string, AlertRecord> = {};
   /** Session score records made so far: the next one's revision. */
@@ -127,7 +123,6 @@ export class SessionState {
       lastNs: this.lastNs,
       lastMs: this.lastMs,
       spans: this.spans,
-      alerts: this.alerts,
       raised: this.raised,
       scoreRevision: this.scoreRevision,
       orderedMs: this.orderedMs,
@@ -139,11 +134,17 @@ export class SessionState {
   static fromJSON(saved: SessionSnapshot): SessionState {
     const first = { timeNs: saved.firstNs, timeMs: 0 } as ObservedSpan;
     const session = new SessionState(saved.key, saved.service, first);
-    Object.assign(session, { clientName: saved.clientName, clientVersion: saved.clientVersion, lastNs: saved.lastNs, lastMs: saved.lastMs, spans: saved.spans, alerts: saved.alerts ?? 0 });
+    Object.assign(session, { clientName: saved.clientName, clientVersion: saved.clientVersion, lastNs: saved.lastNs, lastMs: saved.lastMs, spans: saved.spans });
     Object.assign(session, { raised: structuredClone(saved.raised ?? {}), scoreRevision: saved.scoreRevision ?? 0, orderedMs: saved.orderedMs ?? saved.lastMs });
     for (const id of saved.recentSpanIds) session.recentSpanIds.add(id);
     for (const [name, value] of Object.entries(saved.slots)) session.slots.set(name, structuredClone(value));
     return session;
+  }
+
+  /** Alerts raised so far: a session that raised any teaches no baseline what normal is
+   * (a loop's reads would otherwise raise the bar for the next exfiltration). */
+  get alerts(): number {
+    return Object.keys(this.raised).length;
   }
 
   slot<T>(name: string, init: () => T): T {

@@ -24,9 +24,6 @@ export interface EgressConfig {
 
 interface EgressSlot {
   bytes: number;
-  /** The largest single response: the session total without it is what a trickle of
-   * ordinary reads adds up to, and a legitimate one-off export does not inflate. */
-  largestResponse: number;
   largest: (SpanRef & { bytes: number })[];
   /** Responses far above the tool's usual size (the first 32), and all their bytes. */
   outliers: (SpanRef & { bytes: number; tool: string })[];
@@ -57,9 +54,8 @@ export class EgressScorer implements Scorer {
     if (!EGRESS_METHODS.has(span.method)) return NO_FINDINGS;
     const bytes = Number(span.record.SpanAttributes[Toolwatch.RESPONSE_BYTES] ?? 0);
     if (!Number.isFinite(bytes) || bytes < 0) return NO_FINDINGS;
-    const s = session.slot<EgressSlot>(this.name, () => ({ bytes: 0, largestResponse: 0, largest: [], outliers: [], outlierBytes: 0, pii: 0, alerted: [] }));
+    const s = session.slot<EgressSlot>(this.name, () => ({ bytes: 0, largest: [], outliers: [], outlierBytes: 0, pii: 0, alerted: [] }));
     s.bytes += bytes;
-    s.largestResponse = Math.max(s.largestResponse, bytes);
     keepLargest(s.largest, span, bytes);
 
     // Measures that grow (bytes, items) are reported while over: the engine updates their
@@ -131,7 +127,7 @@ export class EgressScorer implements Scorer {
     // Without its largest response: one big answer is the large-response rule's to judge
     // (per tool), and a client's occasional legitimate export must not make every
     // session with one look like exfiltration.
-    const over = this.overHistory(span, session, s.bytes - s.largestResponse);
+    const over = this.overHistory(span, session, s.bytes - largestOf(s));
     if (over) {
       return {
         rule: 'egress.session_bytes',
@@ -181,7 +177,7 @@ export class EgressScorer implements Scorer {
     const s = session.slot<EgressSlot | undefined>(this.name, () => undefined);
     if (s && session.alerts === 0) for (const o of s.outliers) this.calls.learn(clientKeys(session.service, session.clientName, o.tool), o.bytes);
     const keys = clientKeys(session.service, session.clientName);
-    learnSession(this.trimmed, keys, (s?.bytes ?? 0) - (s?.largestResponse ?? 0), session.alerts > 0, this.config.history.minSessions);
+    learnSession(this.trimmed, keys, s ? s.bytes - largestOf(s) : 0, session.alerts > 0, this.config.history.minSessions);
   }
 
   /** A session measure past its history: `maxFactor` times the largest, `medianFactor`
@@ -215,6 +211,10 @@ export function parseCounts(raw: string | undefined): Record<string, number> {
     return {}; // a broken attribute must not stop scoring; the span is still stored
   }
 }
+
+/** The largest single response: the session total without it is what a trickle of
+ * ordinary reads adds up to, and a legitimate one-off export does not inflate. */
+const largestOf = (s: EgressSlot): number => s.largest[0]?.bytes ?? 0;
 
 /** The 8 largest responses, largest first; among equals the earlier stays ahead. */
 function keepLargest(largest: (SpanRef & { bytes: number })[], span: ObservedSpan, bytes: number): void {
