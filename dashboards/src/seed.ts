@@ -1,4 +1,7 @@
-import { TABLES } from '@toolwatch/schemas';
+import { Semconv, TABLES, Toolwatch } from '@toolwatch/schemas';
+
+/** An attribute key as an SQL string: the same constants the materialized columns read. */
+const q = (key: string): string => `'${key}'`;
 
 /**
  * Seed data made by the engine itself (`INSERT … SELECT … FROM numbers(n)`): a million
@@ -48,10 +51,10 @@ SELECT
   if(method = 'tools/call', concat(method, ' ', tool), method),
   'Server', service, map('service.name', service), '@toolwatch/collector', '0.1.0',
   mapFilter((k, v) -> v != '', map(
-    'mcp.method.name', method, 'gen_ai.tool.name', tool, 'toolwatch.session.key', session_key,
-    'toolwatch.session.key_source', 'generated', 'toolwatch.client.name', client, 'toolwatch.client.version', '1.0.0',
-    'toolwatch.request.bytes', toString(req), 'toolwatch.response.bytes', toString(resp), 'error.type', err,
-    'toolwatch.result.findings', findings, 'toolwatch.tools.definitions', defs)),
+    ${q(Semconv.MCP_METHOD_NAME)}, method, ${q(Semconv.GEN_AI_TOOL_NAME)}, tool, ${q(Toolwatch.SESSION_KEY)}, session_key,
+    ${q(Toolwatch.SESSION_KEY_SOURCE)}, 'generated', ${q(Toolwatch.CLIENT_NAME)}, client, ${q(Toolwatch.CLIENT_VERSION)}, '1.0.0',
+    ${q(Toolwatch.REQUEST_BYTES)}, toString(req), ${q(Toolwatch.RESPONSE_BYTES)}, toString(resp), ${q(Semconv.ERROR_TYPE)}, err,
+    ${q(Toolwatch.RESULT_FINDINGS)}, findings, ${q(Toolwatch.TOOLS_DEFINITIONS)}, defs)),
   1000000 + bitShiftRight(h, 40) % 50000000,
   if(err != '', 'Error', 'Unset'), ''
 FROM (

@@ -2,6 +2,7 @@ import {
   alertsTable,
   detectorStateTable,
   inventorySelect,
+  traceIdSelect,
   resolve,
   sessionScoresTable,
   SPAN_COLUMNS,
@@ -100,7 +101,7 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     name: 'trace id lookup table and view (as the OTel exporter makes them)',
     statements: traceIdLookup,
-    after: backfill(TABLES.traceIdTs, (r) => `SELECT TraceId, min(Timestamp) AS Start, max(Timestamp) AS End FROM ${r.db}.${TABLES.spans} WHERE TraceId != '' GROUP BY TraceId`),
+    after: backfill(TABLES.traceIdTs, traceIdSelect),
   },
   {
     version: 4,

@@ -157,14 +157,19 @@ ${r.ttl('toDateTime(Start)')}
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`),
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${r.db}.${TABLES.traceIdTsView}${r.onCluster}
 TO ${r.db}.${TABLES.traceIdTs}
-AS SELECT
+AS ${traceIdSelect(r)}`,
+  ];
+}
+
+/** The view's SELECT, as the exporter writes it: spans to a trace's first and last time. */
+export function traceIdSelect(r: Resolved): string {
+  return `SELECT
     TraceId,
     min(Timestamp) as Start,
     max(Timestamp) as End
 FROM ${r.db}.${TABLES.spans}
 WHERE TraceId != ''
-GROUP BY TraceId`,
-  ];
+GROUP BY TraceId`;
 }
 
 /** The SELECT that turns spans into inventory rows: each `tools/list` span names every

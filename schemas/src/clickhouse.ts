@@ -26,6 +26,9 @@ export function toDateTime64(nanos: string): string {
  * tables that materialized views fill from it too. */
 export const INSERT_SETTINGS = { date_time_input_format: 'basic', deduplicate_blocks_in_dependent_materialized_views: 1 } as const;
 
+/** The detector's writes: synchronous, so a batch's offsets commit only once it is stored. */
+export const WRITE_SETTINGS = { ...INSERT_SETTINGS, async_insert: 0 } as const;
+
 /** A span record as a JSONEachRow row: the Nested columns go in flattened, as arrays. */
 export function toSpanRow(r: SpanRecord): Record<string, unknown> {
   return {

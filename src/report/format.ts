@@ -39,7 +39,6 @@ export function duration(ms: number): string {
 
 export const count = (n: number): string => (Number.isInteger(n) ? n.toLocaleString('en-US') : n.toLocaleString('en-US', { maximumFractionDigits: 2 }));
 
-export const bytes = (n: number): string => formatBytes(n);
 
 /** An evidence value in its unit: byte counts readable, everything else as a number. */
 export function measure(value: number | null, unit: string): string {

@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ClickHouseStore, ConfigError, loadDetectorConfig, type DetectorConfig, type Logger } from '@toolwatch/detector';
+import { ClickHouseStore, ConfigError, loadDetectorConfig, safeOrigin, type DetectorConfig, type Logger } from '@toolwatch/detector';
 import { sessionPage } from './page.js';
 import { readSession } from './session-data.js';
 import { closestSessions, listSessions } from './session-lookup.js';
@@ -36,12 +36,7 @@ const positive = (value: string | undefined, name: string, fallback: number): nu
 
 /** Where the data is, for the page's footer: never a username or password. */
 function sourceOf(config: DetectorConfig['clickhouse']): string {
-  if (!config.url) return `chDB ${config.dataDir}`;
-  try {
-    return `ClickHouse ${new URL(config.url).origin}`;
-  } catch {
-    return 'ClickHouse server';
-  }
+  return config.url ? `ClickHouse ${safeOrigin(config.url)}` : `chDB ${config.dataDir}`;
 }
 
 /** A stored key on a terminal: control characters (escape sequences) shown, not obeyed. */

@@ -1,4 +1,5 @@
-import { bytes, count, measure, nsToMs, windowText } from './format.js';
+import { formatBytes } from '@toolwatch/detector';
+import { count, measure, nsToMs, windowText } from './format.js';
 import { anchor, html, type Html } from './html.js';
 import type { Call, SessionData } from './session-data.js';
 import { alertLabel } from './timeline-svg.js';
@@ -48,8 +49,8 @@ function facts(kind: string, data: SessionData): Html {
     const total = data.calls.reduce((n, c) => n + c.responseBytes, 0);
     const largest = data.calls.filter((c) => !c.sessionEnd).reduce<Call | undefined>((m, c) => (!m || c.responseBytes > m.responseBytes ? c : m), undefined);
     const inResults = data.calls.reduce((n, c) => n + c.findings.filter((f) => f.where === 'result').reduce((k, f) => k + f.count, 0), 0);
-    return html`<li>${bytes(total)} sent back in all responses</li>
-${largest ? html`<li>largest response ${bytes(largest.responseBytes)}: <a href="#${anchor('call', largest.n)}">#${largest.n}</a> <span class="mono">${largest.tool || largest.method}</span></li>` : null}
+    return html`<li>${formatBytes(total)} sent back in all responses</li>
+${largest ? html`<li>largest response ${formatBytes(largest.responseBytes)}: <a href="#${anchor('call', largest.n)}">#${largest.n}</a> <span class="mono">${largest.tool || largest.method}</span></li>` : null}
 <li>${count(inResults)} redaction findings in results</li>`;
   }
   return html``;

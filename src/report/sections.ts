@@ -1,9 +1,11 @@
-import { bytes, clock, count, duration, measure, nsToMs, offset, utc, windowText } from './format.js';
+import { formatBytes } from '@toolwatch/detector';
+import { clock, count, duration, measure, nsToMs, offset, utc, windowText } from './format.js';
 import { anchor, html, type Html } from './html.js';
 import type { Call, SessionData, StoredAlert } from './session-data.js';
 import { alertLabel, SEVERITY_COLOR, type TimeRange } from './timeline-svg.js';
 
-const isError = (c: Call) => c.errorType !== '' || /error/i.test(c.statusCode);
+// toCall gives every failed call an error type (the status when nothing better).
+const isError = (c: Call) => c.errorType !== '';
 const findingTotal = (c: Call) => c.findings.reduce((n, f) => n + f.count, 0);
 const severityBadge = (s: string) => html`<span class="sev" style="background:${SEVERITY_COLOR[s] ?? SEVERITY_COLOR.info}">${s}</span>`;
 
@@ -74,8 +76,8 @@ function callRow(data: SessionData, c: Call, range: TimeRange, alertsBySpan: Map
   return html`<tr id="${anchor('call', c.n)}" data-span-id="${c.spanId}" class="${classes}">
 <td class="num" title="trace ${c.traceId} · span ${c.spanId}">${c.n}</td><td class="mono nowrap">${clock(nsToMs(c.timeNs))}</td><td class="num">${offset(nsToMs(c.timeNs) - range.startMs)}</td>
 <td class="mono nowrap">${c.sessionEnd ? 'session end' : c.method || c.spanName}</td><td class="mono tool">${c.tool}</td><td class="num">${duration(c.durationNs / 1e6)}</td>
-<td class="num">${bytes(c.requestBytes)}</td><td class="num">${bytes(c.responseBytes)}</td>
-<td>${isError(c) ? html`<span class="errtext">${c.errorType || c.statusCode}</span>` : html`<span class="muted">${c.statusCode}</span>`}${c.incomplete ? html` <span class="muted">incomplete</span>` : null}</td>
+<td class="num">${formatBytes(c.requestBytes)}</td><td class="num">${formatBytes(c.responseBytes)}</td>
+<td>${isError(c) ? html`<span class="errtext">${c.errorType}</span>` : html`<span class="muted">${c.statusCode}</span>`}${c.incomplete ? html` <span class="muted">incomplete</span>` : null}</td>
 <td>${c.findings.map((f) => html`<span class="finding" title="in the ${f.where}">${f.rule} ×${f.count}</span> `)}</td>
 <td>${alerts.map((a) => html`<a class="alert-link nowrap" href="#${anchor('alert', a.id)}">${alertLabel(data.alerts.indexOf(a))} ${a.rule}</a> `)}</td></tr>`;
 }

@@ -1,4 +1,5 @@
-import { bytes, count, duration, nsToMs, offset, utc } from './format.js';
+import { formatBytes } from '@toolwatch/detector';
+import { count, duration, nsToMs, offset, utc } from './format.js';
 import { anchor, html, type Html } from './html.js';
 import type { Call, SessionData } from './session-data.js';
 
@@ -102,7 +103,7 @@ export function timelineSvg(data: SessionData, range: TimeRange): Html {
 
   return html`<svg class="timeline" viewBox="0 0 ${WIDTH} ${height}" width="100%" role="img" aria-label="Session timeline" xmlns="http://www.w3.org/2000/svg">
 <text class="lane" x="${LEFT - 6}" y="14">response size</text>
-<text class="lane sub" x="${LEFT - 6}" y="28">log scale, max ${bytes(maxBytes)}</text>
+<text class="lane sub" x="${LEFT - 6}" y="28">log scale, max ${formatBytes(maxBytes)}</text>
 <text class="lane" x="${LEFT - 6}" y="${BARS + 15}">errors ✕ findings ◆</text>
 ${connectionBand}${ticks}<line class="axis" x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${BARS}" y2="${BARS}"/>
 ${bars}
@@ -120,7 +121,7 @@ function densityBars(data: SessionData, x: (ms: number) => number, barHeight: (b
   return buckets.map((b) => {
     const bx = x(nsToMs(b.startNs));
     const h = barHeight(b.maxResponseBytes);
-    const tip = `${count(b.calls)} calls from ${offset(nsToMs(b.startNs) - start)} · largest response ${bytes(b.maxResponseBytes)}${b.errors ? ` · ${count(b.errors)} errors` : ''}${b.findings ? ` · ${count(b.findings)} findings` : ''}`;
+    const tip = `${count(b.calls)} calls from ${offset(nsToMs(b.startNs) - start)} · largest response ${formatBytes(b.maxResponseBytes)}${b.errors ? ` · ${count(b.errors)} errors` : ''}${b.findings ? ` · ${count(b.findings)} findings` : ''}`;
     return html`<rect class="${b.errors ? 'bar err' : 'bar'}" x="${bx.toFixed(1)}" y="${(BARS - h).toFixed(1)}" width="${width.toFixed(1)}" height="${h.toFixed(1)}"><title>${tip}</title></rect>${
       b.errors ? html`<text class="mark err" x="${bx.toFixed(1)}" y="${BARS + 15}">✕</text>` : null
     }${b.findings ? html`<text class="mark find" x="${bx.toFixed(1)}" y="${BARS + (b.errors ? 6 : 15)}">◆</text>` : null}`;
@@ -128,7 +129,7 @@ function densityBars(data: SessionData, x: (ms: number) => number, barHeight: (b
 }
 
 function callTip(c: Call, range: TimeRange): string {
-  const parts = [`#${c.n} ${offset(nsToMs(c.timeNs) - range.startMs)}`, c.spanName, `response ${bytes(c.responseBytes)}`];
+  const parts = [`#${c.n} ${offset(nsToMs(c.timeNs) - range.startMs)}`, c.spanName, `response ${formatBytes(c.responseBytes)}`];
   if (c.errorType || /error/i.test(c.statusCode)) parts.push(`error ${c.errorType || c.statusCode}`);
   for (const f of c.findings) parts.push(`${f.rule} ×${f.count} (${f.where})`);
   return parts.join(' · ');

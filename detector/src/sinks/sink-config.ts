@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PAGERDUTY_EVENTS_URL } from './pagerduty.js';
 
 /** Standard Webhooks secret: `whsec_` and base64 of 24–64 random bytes. Error messages
  * from these schemas name the key that is wrong, never the value. */
@@ -58,7 +59,7 @@ export const SinkConfig = z.discriminatedUnion('type', [
     .object({
       type: z.literal('pagerduty'),
       routingKey: z.string().regex(/^[A-Za-z0-9]{32}$/, 'expected a 32-character integration key'),
-      url: z.string().url().default('https://events.pagerduty.com/v2/enqueue'),
+      url: z.string().url().default(PAGERDUTY_EVENTS_URL),
       timeoutMs,
     })
     .strict(),

@@ -1,5 +1,5 @@
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { encodeSpanRowsRowBinary, INSERT_SETTINGS, migrate, SPAN_INSERT_COLUMNS, sqlRunner, TABLES, toAlertRow, toSessionScoreRow, toSpanRow, type AlertRecord, type SessionScoreRecord, type SpanRecord } from '@toolwatch/schemas';
+import { encodeSpanRowsRowBinary, migrate, SPAN_INSERT_COLUMNS, sqlRunner, TABLES, toAlertRow, toSessionScoreRow, toSpanRow, type AlertRecord, type SessionScoreRecord, type SpanRecord, WRITE_SETTINGS } from '@toolwatch/schemas';
 import type { DetectorConfig } from '../config.js';
 import { chdbFileInsert, type BinaryInsert } from './chdb-binary-insert.js';
 
@@ -36,10 +36,8 @@ export class ClickHouseStore {
       client = createClient({ connection } as Parameters<typeof createClient>[0]);
     }
     const store = new ClickHouseStore(client, config.database, rawInsert, binaryInsert);
-    if (config.database !== 'default') {
-      await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
-    }
-    // Versioned and idempotent: brings a database from any older release forward.
+    // Versioned and idempotent: creates the database, and brings one from any older
+    // release forward.
     await migrate(sqlRunner(client), { database: config.database, cluster: config.cluster, ttlDays: config.ttlDays });
     return store;
   }
@@ -49,7 +47,7 @@ export class ClickHouseStore {
    * token is dropped by ClickHouse's insert deduplication instead of written twice.
    */
   async writeSpans(records: SpanRecord[], dedupToken?: string): Promise<void> {
-    const settings = { ...INSERT_SETTINGS, async_insert: 0, ...(dedupToken ? { insert_deduplication_token: dedupToken } : {}) };
+    const settings = { ...WRITE_SETTINGS, ...(dedupToken ? { insert_deduplication_token: dedupToken } : {}) };
     if (this.binaryInsert) {
       // Embedded: RowBinary encoded straight from the records, neither JSON.stringify here
       // nor ClickHouse's JSON parser there. The INSERT names its columns: the MATERIALIZED
@@ -63,12 +61,12 @@ export class ClickHouseStore {
   }
 
   async writeAlerts(alerts: AlertRecord[]): Promise<void> {
-    await this.insertRows(TABLES.alerts, alerts.map(toAlertRow), { ...INSERT_SETTINGS, async_insert: 0 });
+    await this.insertRows(TABLES.alerts, alerts.map(toAlertRow), WRITE_SETTINGS);
   }
 
   /** Session scores: rows replace each other by revision, so a retried write is harmless. */
   async writeScores(scores: SessionScoreRecord[]): Promise<void> {
-    await this.insertRows(TABLES.sessionScores, scores.map(toSessionScoreRow), { ...INSERT_SETTINGS, async_insert: 0 });
+    await this.insertRows(TABLES.sessionScores, scores.map(toSessionScoreRow), WRITE_SETTINGS);
   }
 
   private async insertRows(name: string, rows: Record<string, unknown>[], settings: Record<string, string | number>): Promise<void> {

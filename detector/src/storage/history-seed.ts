@@ -18,8 +18,6 @@ export interface Seed {
   spans: number;
 }
 
-type Row = SpanRow & { EndNs: string };
-
 /**
  * Baselines learned from the spans already in ClickHouse, by the same engine that scores
  * the live stream, in the order the stream delivers (by span end). For a detector with no
@@ -42,8 +40,8 @@ export async function seedFromHistory(store: ClickHouseStore, rules: RulesConfig
   let after = { end: (BigInt(first?.from ?? '0') - 1n).toString(), spanId: '' };
   const pageSize = options.pageSize ?? 20_000;
   while (spans < options.maxSpans) {
-    const rows = await store.query<Row>(
-      `SELECT ${SPAN_RECORD_COLUMNS}, toString(EndNs) AS EndNs FROM (
+    const rows = await store.query<SpanRow>(
+      `SELECT ${SPAN_RECORD_COLUMNS} FROM (
          SELECT *, ${endNs} AS EndNs FROM ${table}
          WHERE Timestamp >= fromUnixTimestamp64Nano({since:Int64})
            AND (toInt64(EndNs), SpanId) > ({end:Int64}, {spanId:String})
@@ -52,12 +50,10 @@ export async function seedFromHistory(store: ClickHouseStore, rules: RulesConfig
       { since, end: after.end, spanId: after.spanId, limit: Math.min(pageSize, options.maxSpans - spans) },
     );
     if (rows.length === 0) break;
-    for (const row of rows) {
-      const { EndNs: _end, ...span } = row;
-      engine.process(fromSpanRow(span));
-    }
+    for (const row of rows) engine.process(fromSpanRow(row));
     spans += rows.length;
-    after = { end: rows.at(-1)!.EndNs, spanId: rows.at(-1)!.SpanId };
+    const last = rows.at(-1)!;
+    after = { end: (BigInt(last.Timestamp) + BigInt(last.Duration)).toString(), spanId: last.SpanId };
     options.onProgress?.(spans);
   }
   return { scorers: engine.snapshot().scorers, spans };

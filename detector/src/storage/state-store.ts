@@ -1,4 +1,4 @@
-import { INSERT_SETTINGS, TABLES } from '@toolwatch/schemas';
+import { TABLES, WRITE_SETTINGS } from '@toolwatch/schemas';
 import type { EngineSnapshot } from '../engine.js';
 import type { ClickHouseStore } from './clickhouse-store.js';
 
@@ -54,7 +54,7 @@ export class StateStore {
           Snapshot: JSON.stringify(state.snapshot),
         },
       ],
-      clickhouse_settings: { ...INSERT_SETTINGS, async_insert: 0 },
+      clickhouse_settings: WRITE_SETTINGS,
     });
   }
 }
