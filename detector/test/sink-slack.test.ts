@@ -16,6 +16,13 @@ describe('Slack message', () => {
       expect(SlackMessage.safeParse(slackMessage(alert)).error).toBeUndefined();
   });
 
+  it('shows every byte measure as a size, qualified units too', () => {
+    const evidence = { ...sampleAlert().evidence, observed: 786_432, threshold: 262_144, unit: 'bytes without the largest response' };
+    const all = JSON.stringify(slackMessage(sampleAlert({ evidence })));
+    expect(all).toContain('768.0 KiB without the largest response');
+    expect(all).not.toContain('786432');
+  });
+
   it('escapes &, < and > so a title cannot mention @channel or forge a link', () => {
     const message = slackMessage(hostileAlert());
     const all = JSON.stringify(message);

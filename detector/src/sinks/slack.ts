@@ -16,7 +16,8 @@ const ICON: Record<Severity, string> = { critical: ':rotating_light:', high: ':r
 /** Slack's three control characters; escaped, a hostile title cannot `<!channel>` or forge a link. */
 export const slackEscape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-const measure = (value: number, unit: string) => (unit === 'bytes' ? formatBytes(value) : `${value} ${unit}`);
+/** Byte measures read as sizes; egress units qualify them ("bytes without the largest response"). */
+const measure = (value: number, unit: string) => (/^bytes\b/.test(unit) ? `${formatBytes(value)}${unit.slice('bytes'.length)}` : `${value} ${unit}`);
 
 /** An alert as a Slack message: `text` for notifications and clients without blocks, and blocks. */
 export function slackMessage(alert: AlertRecord) {
