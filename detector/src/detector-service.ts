@@ -4,6 +4,7 @@ import type { DetectorConfig, RulesConfig } from './config.js';
 import { DetectionEngine, ENGINE_STATE_VERSION } from './engine.js';
 import type { AlertSink } from './sinks/alert-sink.js';
 import { DeliveryQueue, type DeliveryOptions } from './sinks/delivery-queue.js';
+import { OutboxBacklog, outboxRows, type OutboxShare } from './storage/outbox-backlog.js';
 import type { SourceBatch, SpanSource } from './sources/span-source.js';
 import type { ClickHouseStore } from './storage/clickhouse-store.js';
 import { seedFromHistory, type Seed } from './storage/history-seed.js';
@@ -100,6 +101,10 @@ export class DetectorService {
   private readonly saveEveryBatches: number;
   private readonly saveEveryMs: number;
   private readonly log: Logger;
+  /** Each sink's key in the outbox. */
+  private readonly sinkIds: string[];
+  /** Orders the alerts of a source without offsets that outlive the process. */
+  private lastSequence = 0n;
   /** Learned once per process, shared by every engine that starts without saved state. */
   private seeded: Promise<Seed | undefined> | undefined;
 
@@ -112,16 +117,44 @@ export class DetectorService {
     this.state = state && options.source.group !== undefined ? new StateStore(options.store) : undefined;
     this.saveEveryBatches = (state && state.saveEveryBatches) || 50;
     this.saveEveryMs = (state && state.saveEveryMs) || 10_000;
-    this.deliveries = (options.sinks ?? []).map(
-      (sink) => new DeliveryQueue(sink, { log: (level, m) => this.log(level, m), ...options.delivery }),
+    const sinks = options.sinks ?? [];
+    this.sinkIds = sinks.map((sink) => sink.id ?? sink.name);
+    const twice = this.sinkIds.find((id, i) => this.sinkIds.indexOf(id) !== i);
+    if (twice !== undefined) throw new Error(`two alert sinks are both named "${twice}" in the outbox: give one of them a name`);
+    const { source } = options;
+    const share = (): OutboxShare => (source.group !== undefined && source.owned ? source.owned() : 'all');
+    this.deliveries = sinks.map(
+      (sink, i) =>
+        new DeliveryQueue(sink, {
+          log: (level, m) => this.log(level, m),
+          ...options.delivery,
+          backlog: new OutboxBacklog(options.store, this.sinkIds[i]!, source.group ?? '', share),
+        }),
     );
+  }
+
+  /** Sends what is pending in the outbox: new alerts, or a partition's after a rebalance. */
+  private wakeDeliveries(): void {
+    for (const queue of this.deliveries) queue.wake();
+  }
+
+  /** Where a batch's alerts go in their partition's delivery order. */
+  private outboxOffset(lastOffset: string): bigint {
+    if (this.options.source.group !== undefined) return BigInt(lastOffset);
+    // The embedded queue counts offsets from 0 in every process: a clock that only grows
+    // puts this run's alerts after those a previous run left pending.
+    const now = BigInt(Date.now()) * 1000n;
+    this.lastSequence = now > this.lastSequence ? now : this.lastSequence + 1n;
+    return this.lastSequence;
   }
 
   async start(): Promise<void> {
     // Before joining the group: learning from history can outlast a consumer's session
     // timeout, and inside a batch it would cost a rebalance.
     await this.history();
+    this.options.source.onRebalance?.(() => this.wakeDeliveries());
     await this.options.source.start((batch) => this.handle(batch));
+    this.wakeDeliveries(); // what a previous run left pending
   }
 
   private partitionId(batch: SourceBatch): string {
@@ -240,7 +273,9 @@ export class DetectorService {
 
     const first = batch.messages[0]!.offset;
     const last = batch.messages.at(-1)!.offset;
-    await this.writer.write(records, alerts, `${this.tokenScope}${source}:${first}-${last}`, scores);
+    const origin = { group: this.options.source.group ?? '', topic: batch.topic, partition: batch.partition, offset: this.outboxOffset(last) };
+    const outbox = outboxRows(this.sinkIds, origin, alerts);
+    await this.writer.write(`${this.tokenScope}${source}:${first}-${last}`, { records, alerts, scores, outbox });
     this.unwritten.delete(source);
     this.unwrittenScores.delete(source);
     if (this.partitioned) {
@@ -251,10 +286,8 @@ export class DetectorService {
     this.stats.spansWritten += records.length;
     for (const alert of alerts) if (alert.status === 'open') this.stats.alerts += 1;
 
-    for (const alert of alerts) {
-      this.options.onAlert?.(alert);
-      for (const queue of this.deliveries) queue.enqueue(alert);
-    }
+    for (const alert of alerts) this.options.onAlert?.(alert);
+    if (alerts.length > 0) this.wakeDeliveries();
 
     p.batchesSinceSave += 1;
     if (p.batchesSinceSave >= this.saveEveryBatches || Date.now() - p.savedAtMs >= this.saveEveryMs) await this.save(p);
@@ -305,9 +338,10 @@ export class DetectorService {
     await Promise.all(this.deliveries.map((q) => q.close()));
   }
 
-  /** Stops as a crash would, as far as state goes: nothing saved, nothing drained. */
+  /** Stops as a crash would: no state saved, nothing drained, the latest delivery answers
+   * not recorded. */
   async kill(): Promise<void> {
     await this.options.source.stop();
-    await Promise.all(this.deliveries.map((q) => q.close()));
+    await Promise.all(this.deliveries.map((q) => q.close({ flush: false })));
   }
 }

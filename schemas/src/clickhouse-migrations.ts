@@ -2,6 +2,7 @@ import {
   alertsTable,
   detectorStateTable,
   inventorySelect,
+  outboxTables,
   traceIdSelect,
   resolve,
   sessionScoresTable,
@@ -130,6 +131,11 @@ export const MIGRATIONS: readonly Migration[] = [
     // deduplicate_blocks_in_dependent_materialized_views). Replicated tables always do.
     statements: (r) =>
       r.cluster ? [] : [TABLES.traceIdTs, TABLES.toolInventory].map((t) => `ALTER TABLE ${r.db}.${t} MODIFY SETTING non_replicated_deduplication_window = 1000`),
+  },
+  {
+    version: 7,
+    name: 'durable alert outbox: pending alerts per sink, their answers, disabled sinks',
+    statements: outboxTables,
   },
 ];
 

@@ -26,6 +26,10 @@ export const TABLES = {
   toolInventory: 'toolwatch_tool_inventory',
   toolInventoryView: 'toolwatch_tool_inventory_mv',
   migrations: 'toolwatch_schema_migrations',
+  /** Alerts waiting for each sink, the sinks' answers, and which sinks asked to be left alone. */
+  outbox: 'toolwatch_outbox',
+  outboxAcks: 'toolwatch_outbox_acks',
+  sinkStatus: 'toolwatch_sink_status',
 } as const;
 
 export const ident = (name: string): string => {
@@ -273,4 +277,53 @@ export function detectorStateTable(r: Resolved): string {
     Snapshot String CODEC(ZSTD(3))
 ) ENGINE = ${r.engine('ReplacingMergeTree')}(Offset)
 ORDER BY (ConsumerGroup, Topic, Partition)`;
+}
+
+/** How long an alert waits in the outbox for a sink that does not answer: longer than the
+ * Standard Webhooks retry schedule (about 3 days), whatever the spans' TTL. Its answer is
+ * kept a day longer, so that a row is never pending again for want of it. */
+export const OUTBOX_DAYS = 7;
+
+/**
+ * The durable outbox: one row per alert revision per sink, written with the alerts and
+ * before the offsets commit. A row is pending until its sink has an answer in
+ * `toolwatch_outbox_acks`; (ConsumerGroup, Topic, Partition) name who delivers it (the
+ * partition's owner), (Offset, Position) the order it was raised in. A batch written twice
+ * (a retry, a new owner) repeats rows, not deliveries: readers group by alert and revision.
+ */
+export function outboxTables(r: Resolved): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${r.db}.${TABLES.outbox}${r.onCluster} (
+    Sink LowCardinality(String),
+    ConsumerGroup LowCardinality(String),
+    Topic LowCardinality(String),
+    Partition UInt32,
+    Offset Int64,
+    Position UInt32,
+    AlertId String,
+    Revision UInt32,
+    SessionKey String CODEC(ZSTD(1)),
+    EnqueuedAt DateTime64(3),
+    Alert String CODEC(ZSTD(3))
+) ENGINE = ${r.engine('MergeTree')}()
+ORDER BY (Sink, ConsumerGroup, Topic, Partition, Offset, Position)
+TTL toDateTime(EnqueuedAt) + toIntervalDay(${OUTBOX_DAYS})`,
+    `CREATE TABLE IF NOT EXISTS ${r.db}.${TABLES.outboxAcks}${r.onCluster} (
+    Sink LowCardinality(String),
+    AlertId String,
+    Revision UInt32,
+    Outcome LowCardinality(String),
+    Reason String,
+    At DateTime64(3)
+) ENGINE = ${r.engine('ReplacingMergeTree')}(At)
+ORDER BY (Sink, AlertId, Revision)
+TTL toDateTime(At) + toIntervalDay(${OUTBOX_DAYS + 1})`,
+    `CREATE TABLE IF NOT EXISTS ${r.db}.${TABLES.sinkStatus}${r.onCluster} (
+    Sink LowCardinality(String),
+    Disabled Bool,
+    Reason String,
+    At DateTime64(3)
+) ENGINE = ${r.engine('ReplacingMergeTree')}(At)
+ORDER BY Sink`,
+  ];
 }

@@ -8,7 +8,7 @@ import type { SpanRecord } from './span-record.js';
  * ClickHouse trace view and other OTel tools read and write the same table.
  */
 
-export { TABLES, SPAN_COLUMNS, SPAN_INDEXES, ident, type DdlOptions, type SpanColumn } from './clickhouse-tables.js';
+export { TABLES, OUTBOX_DAYS, SPAN_COLUMNS, SPAN_INDEXES, ident, type DdlOptions, type SpanColumn } from './clickhouse-tables.js';
 export { clickhouseDdl, migrate, sqlRunner, MIGRATIONS, SCHEMA_VERSION, type SqlRunner, type ClickHouseClientLike, type Migration, type MigrationResult } from './clickhouse-migrations.js';
 
 /**
@@ -105,6 +105,23 @@ export function toSessionScoreRow(s: SessionScoreRecord): Record<string, unknown
 
 /** The columns of `otel_traces` as a span record's fields, for `fromSpanRow`: times as
  * integer nanoseconds in strings (a JS number cannot hold them). */
+/** A row of `toolwatch_outbox`: one alert revision waiting for one sink. */
+export interface OutboxRow {
+  Sink: string;
+  ConsumerGroup: string;
+  Topic: string;
+  Partition: number;
+  /** With Position, the order a partition's alerts were raised in. */
+  Offset: string;
+  Position: number;
+  AlertId: string;
+  Revision: number;
+  SessionKey: string;
+  EnqueuedAt: string;
+  /** The AlertRecord as JSON, as the sink will get it. */
+  Alert: string;
+}
+
 export const SPAN_RECORD_COLUMNS = `toString(toUnixTimestamp64Nano(Timestamp)) AS Timestamp, TraceId, SpanId, ParentSpanId,
   TraceState, SpanName, SpanKind, ServiceName, ResourceAttributes, ScopeName, ScopeVersion, SpanAttributes,
   Duration, StatusCode, StatusMessage,

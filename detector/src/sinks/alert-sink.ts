@@ -8,6 +8,10 @@ import type { AlertRecord } from '@toolwatch/schemas';
 export interface AlertSink {
   /** For logs and counters; never the URL, which may hold a token. */
   readonly name: string;
+  /** The sink's key in the durable outbox: stable across restarts, unique among sinks
+   * (`name` when absent). Sinks from configuration take the entry's `name`, or one made
+   * from the type and a hash of the destination. */
+  readonly id?: string;
   deliver(alert: AlertRecord): Promise<void>;
   close?(): Promise<void>;
 }

@@ -23,6 +23,7 @@ export class KafkaSpanSource implements SpanSource {
   private readonly admin: Admin;
   private producerReady: Promise<void> | undefined;
   private adminReady: Promise<void> | undefined;
+  private readonly rebalanced: (() => void)[] = [];
 
   constructor(
     private readonly config: KafkaConfig,
@@ -48,6 +49,7 @@ export class KafkaSpanSource implements SpanSource {
     this.concurrency = partitionsConsumedConcurrently ?? 8;
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       this.assignment = [...(payload.memberAssignment[config.topic] ?? [])].sort((a, b) => a - b);
+      for (const listener of this.rebalanced) listener();
     });
     this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
     this.admin = kafka.admin();
@@ -77,6 +79,14 @@ export class KafkaSpanSource implements SpanSource {
 
   get group(): string {
     return this.config.groupId;
+  }
+
+  owned(): { topic: string; partitions: readonly number[] } {
+    return { topic: this.config.topic, partitions: this.assignment };
+  }
+
+  onRebalance(listener: () => void): void {
+    this.rebalanced.push(listener);
   }
 
   seek(topic: string, partition: number, offset: string): void {

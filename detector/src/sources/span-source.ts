@@ -31,4 +31,9 @@ export interface SpanSource {
   /** Asks, from within the handler of a batch of this partition, for the stream to go on
    * from `offset`: the rest of the batch is neither marked done nor committed. */
   seek?(topic: string, partition: number, offset: string): void;
+  /** The partitions this member holds now, when a consumer group shares them out: their
+   * alerts are this member's to deliver. */
+  owned?(): { topic: string; partitions: readonly number[] };
+  /** Calls `listener` after each change of `owned()`. */
+  onRebalance?(listener: () => void): void;
 }

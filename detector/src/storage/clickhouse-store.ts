@@ -1,5 +1,5 @@
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { encodeSpanRowsRowBinary, migrate, SPAN_INSERT_COLUMNS, sqlRunner, TABLES, toAlertRow, toSessionScoreRow, toSpanRow, type AlertRecord, type SessionScoreRecord, type SpanRecord, WRITE_SETTINGS } from '@toolwatch/schemas';
+import { encodeSpanRowsRowBinary, migrate, SPAN_INSERT_COLUMNS, sqlRunner, TABLES, toAlertRow, toSessionScoreRow, toSpanRow, type AlertRecord, type OutboxRow, type SessionScoreRecord, type SpanRecord, WRITE_SETTINGS } from '@toolwatch/schemas';
 import type { DetectorConfig } from '../config.js';
 import { chdbFileInsert, type BinaryInsert } from './chdb-binary-insert.js';
 
@@ -67,6 +67,12 @@ export class ClickHouseStore {
   /** Session scores: rows replace each other by revision, so a retried write is harmless. */
   async writeScores(scores: SessionScoreRecord[]): Promise<void> {
     await this.insertRows(TABLES.sessionScores, scores.map(toSessionScoreRow), WRITE_SETTINGS);
+  }
+
+  /** Outbox rows, one per alert revision and sink: pending until the sink answers. A
+   * retried write repeats rows, which readers group away. */
+  async writeOutbox(rows: OutboxRow[]): Promise<void> {
+    await this.insertRows(TABLES.outbox, rows as unknown as Record<string, unknown>[], WRITE_SETTINGS);
   }
 
   private async insertRows(name: string, rows: Record<string, unknown>[], settings: Record<string, string | number>): Promise<void> {

@@ -1,4 +1,4 @@
-import type { AlertRecord, SessionScoreRecord, SpanRecord } from '@toolwatch/schemas';
+import type { AlertRecord, OutboxRow, SessionScoreRecord, SpanRecord } from '@toolwatch/schemas';
 import type { ClickHouseStore } from './clickhouse-store.js';
 
 export interface WriteBatcherOptions {
@@ -9,10 +9,16 @@ export interface WriteBatcherOptions {
   retryDelayMs?: number;
 }
 
-interface Pending {
+/** What one source batch writes: its spans, the alerts and scores they raised, and the
+ * alerts' outbox rows (one per sink). */
+export interface BatchWrite {
   records: SpanRecord[];
   alerts: AlertRecord[];
   scores: SessionScoreRecord[];
+  outbox: OutboxRow[];
+}
+
+interface Pending extends BatchWrite {
   token: string;
   resolve: () => void;
   reject: (err: unknown) => void;
@@ -45,10 +51,10 @@ export class WriteBatcher {
   }
 
   /** `token` names the batch (topic, partition, offsets) for insert deduplication. */
-  write(records: SpanRecord[], alerts: AlertRecord[], token: string, scores: SessionScoreRecord[] = []): Promise<void> {
-    if (records.length === 0 && alerts.length === 0 && scores.length === 0) return Promise.resolve();
+  write(token: string, batch: BatchWrite): Promise<void> {
+    if (batch.records.length === 0 && batch.alerts.length === 0 && batch.scores.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.queue.push({ records, alerts, scores, token, resolve, reject });
+      this.queue.push({ ...batch, token, resolve, reject });
       this.run();
     });
   }
@@ -69,6 +75,7 @@ export class WriteBatcher {
     const records = group.length === 1 ? group[0]!.records : group.flatMap((g) => g.records);
     const alerts = group.flatMap((g) => g.alerts);
     const scores = group.flatMap((g) => g.scores);
+    const outbox = group.flatMap((g) => g.outbox);
     const token = group.filter((g) => g.records.length > 0).map((g) => g.token).join(',');
     for (let attempt = 1; ; attempt++) {
       try {
@@ -77,6 +84,8 @@ export class WriteBatcher {
         await this.store.writeAlerts(alerts);
         // Scores replace each other by revision: a second copy collapses too.
         await this.store.writeScores(scores);
+        // Last: a row here is a promise to deliver, made once the alert it names is stored.
+        await this.store.writeOutbox(outbox);
         for (const g of group) g.resolve();
         return;
       } catch (err) {
