@@ -39,6 +39,11 @@ export async function startHttpReceiver(handler: (req: ReceivedRequest) => Reply
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   return {
     origin: `http://127.0.0.1:${port}`,
     received,
@@ -46,11 +51,11 @@ export async function startHttpReceiver(handler: (req: ReceivedRequest) => Reply
     replyWith(next: (req: ReceivedRequest) => Reply) {
       respond = next;
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop: close,
+    /** Takes the receiver off the network (connections refused) until `up`. */
+    down: close,
+    /** Listens again on the same port, with what it has received so far. */
+    up: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)),
   };
 }
 export type HttpReceiver = Awaited<ReturnType<typeof startHttpReceiver>>;

@@ -1,7 +1,7 @@
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import { startHttpReceiver } from './http-receiver.js';
 
 export interface ReceivedWebhook {
   headers: IncomingHttpHeaders;
@@ -13,39 +13,34 @@ export interface ReceivedWebhook {
 /**
  * A Standard Webhooks receiver on loopback, verifying as a real one does (the reference
  * library's `verify`: signature over id.timestamp.body, timestamp tolerance). `respondWith`
- * lets a test make it fail (503, 410…) for a while.
+ * lets a test make it fail (503, 410…) for a while; `down` takes it off the network.
  */
 export async function startWebhookReceiver() {
   const secret = `whsec_${randomBytes(32).toString('base64')}`;
   const verifier = new Webhook(secret);
   const received: ReceivedWebhook[] = [];
   let status = 204;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      let verified = false;
-      try {
-        verifier.verify(body, req.headers as Record<string, string>);
-        verified = true;
-      } catch {
-        verified = false;
-      }
-      received.push({ headers: req.headers, body, verified });
-      res.writeHead(verified ? status : 401).end();
-    });
+  const http = await startHttpReceiver((req) => {
+    let verified = false;
+    try {
+      verifier.verify(req.body, req.headers as Record<string, string>);
+      verified = true;
+    } catch {
+      verified = false;
+    }
+    received.push({ headers: req.headers, body: req.body, verified });
+    return { status: verified ? status : 401 };
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/hooks/toolwatch`,
+    url: `${http.origin}/hooks/toolwatch`,
     secret,
     received,
     respondWith(code: number) {
       status = code;
     },
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    stop: http.stop,
+    down: http.down,
+    up: http.up,
   };
 }
 

@@ -82,9 +82,10 @@ export class OutboxBacklog implements Backlog<OutboxEntry> {
     const share = this.share();
     if (share !== 'all' && share.partitions.length === 0) return [];
     const owned = share === 'all' ? '' : 'AND Topic = {topic:String} AND Partition IN {partitions:Array(UInt32)}';
-    const rows = await this.store.query<{ AlertId: string; Revision: number; Topic: string; Partition: number; Alert: string }>(
-      `SELECT AlertId, Revision, argMin(Topic, (Offset, Position)) AS Topic, argMin(Partition, (Offset, Position)) AS Partition,
-              any(Alert) AS Alert, min((Offset, Position)) AS Place
+    // Aliases apart from the column names: ClickHouse would read an alias in WHERE.
+    const rows = await this.store.query<{ AlertId: string; Revision: number; RaisedIn: string; RaisedAt: number; Json: string }>(
+      `SELECT AlertId, Revision, argMin(Topic, (Offset, Position)) AS RaisedIn, argMin(Partition, (Offset, Position)) AS RaisedAt,
+              any(Alert) AS Json, min((Offset, Position)) AS Place
        FROM ${this.db}.${TABLES.outbox}
        WHERE Sink = {sink:String} AND ConsumerGroup = {group:String} ${owned}
          AND (AlertId, Revision) NOT IN (SELECT AlertId, Revision FROM ${this.db}.${TABLES.outboxAcks} WHERE Sink = {sink:String})
@@ -102,9 +103,9 @@ export class OutboxBacklog implements Backlog<OutboxEntry> {
       },
     );
     return rows.map((r) => ({
-      alert: JSON.parse(r.Alert) as AlertRecord,
-      topic: r.Topic,
-      partition: Number(r.Partition),
+      alert: JSON.parse(r.Json) as AlertRecord,
+      topic: r.RaisedIn,
+      partition: Number(r.RaisedAt),
       key: keyOf(r.AlertId, Number(r.Revision)),
     }));
   }

@@ -1,0 +1,201 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ClickHouseStore,
+  DeliveryError,
+  DeliveryQueue,
+  OutboxBacklog,
+  outboxRows,
+  parseDetectorConfig,
+  setSinkStatus,
+  sinkStatus,
+  type AlertSink,
+  type OutboxShare,
+} from '@toolwatch/detector';
+import { alertId, type AlertRecord } from '@toolwatch/schemas';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sampleAlert } from '../../test/support/alerts.js';
+import { waitFor } from '../../test/support/webhook-receiver.js';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'tw-outbox-'));
+const config = parseDetectorConfig({ clickhouse: { dataDir } });
+let store: ClickHouseStore;
+beforeAll(async () => {
+  store = await ClickHouseStore.open(config.clickhouse);
+});
+afterAll(async () => {
+  await store?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** A session's alert lifecycle: open, update, close, as the engine raises them. */
+const lifecycle = (session: string, n: number): AlertRecord[] => {
+  const open = sampleAlert({ sessionKey: session, id: alertId('rate.burst', session, String(n)), title: `${session} #${n}` });
+  return [open, { ...open, status: 'updated', revision: 1 }, { ...open, status: 'closed', revision: 2 }];
+};
+const key = (a: AlertRecord) => `${a.id}.${a.revision}`;
+
+/** A receiver that can be taken down (every call fails as a refused connection would). */
+function recordingSink(name: string) {
+  const received: AlertRecord[] = [];
+  let reply: 'ok' | 'down' | 'gone' = 'ok';
+  const sink: AlertSink = {
+    name,
+    async deliver(alert) {
+      if (reply === 'down') throw new DeliveryError(`${name}: unreachable`, true);
+      if (reply === 'gone') throw new DeliveryError(`${name}: 410 Gone, endpoint disabled`, false, undefined, true);
+      received.push(alert);
+    },
+  };
+  return { sink, received, set: (next: typeof reply) => (reply = next) };
+}
+
+let groups = 0;
+/** A fresh consumer group per test: outbox rows are scoped by it. */
+const setup = (sinkName: string) => {
+  const group = `g${++groups}`;
+  const write = (partition: number, offset: bigint, alerts: AlertRecord[]) =>
+    store.writeOutbox(outboxRows([sinkName], { group, topic: 'spans', partition, offset }, alerts));
+  const queue = (sink: AlertSink, share: () => OutboxShare = () => 'all', delays = [20, 20, 20, 20, 20, 20, 20, 20, 20, 20]) =>
+    new DeliveryQueue(sink, { retryDelaysMs: delays, backlog: new OutboxBacklog(store, sinkName, group, share) });
+  return { write, queue };
+};
+
+describe('durable outbox (ClickHouse, chDB)', () => {
+  it('delivers in the order alerts were raised, once per revision, even when a batch was written twice', async () => {
+    const { write, queue } = setup('order');
+    const a = lifecycle('sess-a', 1);
+    const b = lifecycle('sess-b', 2);
+    await write(0, 10n, [a[0]!, b[0]!]);
+    await write(0, 25n, [a[1]!, b[1]!, b[2]!]);
+    await write(0, 25n, [a[1]!, b[1]!, b[2]!]); // a retried insert repeats rows
+    await write(0, 40n, [a[2]!]);
+    await write(0, 55n, [a[1]!]); // the same alert raised again by a new owner, further on
+    const r = recordingSink('order');
+    const q = queue(r.sink);
+    q.wake();
+    await q.drain(10_000);
+    expect(r.received.map(key)).toEqual([a[0]!, b[0]!, a[1]!, b[1]!, b[2]!, a[2]!].map(key));
+    expect(q.stats).toMatchObject({ delivered: 6, failed: 0 });
+    await q.close();
+  });
+
+  it('delivers only the partitions it owns, and takes up a partition handed to it', async () => {
+    const { write, queue } = setup('share');
+    const [p0] = lifecycle('sess-0', 1);
+    const [p1] = lifecycle('sess-1', 2);
+    await write(0, 1n, [p0!]);
+    await write(1, 1n, [p1!]);
+    const partitions = [0];
+    const r = recordingSink('share');
+    const q = queue(r.sink, () => ({ topic: 'spans', partitions }));
+    q.wake();
+    await q.drain(10_000);
+    expect(r.received.map((x) => x.sessionKey)).toEqual(['sess-0']);
+    partitions.push(1); // a rebalance gave it partition 1
+    q.wake();
+    await q.drain(10_000);
+    expect(r.received.map((x) => x.sessionKey)).toEqual(['sess-0', 'sess-1']);
+    await q.close();
+  });
+
+  it('resumes after a restart where it stopped: nothing twice, nothing lost, in order', async () => {
+    const { write, queue } = setup('restart');
+    const alerts = [...lifecycle('sess-r', 1), ...lifecycle('sess-s', 2)];
+    await write(3, 100n, alerts.slice(0, 2));
+    const r = recordingSink('restart');
+    const first = queue(r.sink);
+    first.wake();
+    await waitFor(() => r.received.length === 2, 10_000, 'the first two deliveries');
+    r.set('down');
+    await write(3, 200n, alerts.slice(2));
+    first.wake();
+    await new Promise((resolve) => setTimeout(resolve, 200)); // a few failed attempts
+    await first.close(); // stopped while an alert waits for its next retry
+
+    r.set('ok');
+    const second = queue(r.sink);
+    second.wake();
+    await second.drain(10_000);
+    expect(r.received.map(key)).toEqual(alerts.map(key));
+    await second.close();
+  });
+
+  it('an alert whose answer was never recorded (the deliverer died first) goes again under the same id', async () => {
+    const { write, queue } = setup('crash');
+    const [alert] = lifecycle('sess-c', 1);
+    await write(0, 1n, [alert!]);
+    const received: AlertRecord[] = [];
+    let release = () => {};
+    const hung = new Promise<void>((resolve) => (release = resolve));
+    // The receiver takes the alert; the answer never comes back (the process died).
+    const sink: AlertSink = { name: 'crash', deliver: async (a) => void received.push(a) };
+    const first = queue({ name: 'crash', deliver: async (a) => (received.push(a), hung) });
+    first.wake();
+    await waitFor(() => received.length === 1, 10_000, 'a delivery');
+    const second = queue(sink); // the instance that took over
+    second.wake();
+    await second.drain(10_000);
+    // At least once: receivers dedupe by the id (webhook-id, dedup_key, event.id, finding uid).
+    expect(received.map(key)).toEqual([key(alert!), key(alert!)]);
+    release();
+    await Promise.all([first.close(), second.close()]);
+  });
+
+  it('a 410 disables the sink across restarts; enabled again, it gets what waited', async () => {
+    const { write, queue } = setup('gone');
+    const alerts = lifecycle('sess-g', 1);
+    await write(0, 1n, alerts);
+    const r = recordingSink('gone');
+    r.set('gone');
+    const first = queue(r.sink);
+    first.wake();
+    await first.drain(10_000);
+    expect(first.stats).toMatchObject({ delivered: 0, failed: 1, dropped: 0 });
+    await first.close();
+    expect(await sinkStatus(store, 'gone')).toEqual({ reason: 'gone: 410 Gone, endpoint disabled' });
+
+    r.set('ok');
+    const second = queue(r.sink);
+    second.wake();
+    await second.drain(10_000);
+    expect(r.received).toEqual([]); // disabled still, after the restart
+    await second.close();
+
+    await setSinkStatus(store, 'gone', undefined);
+    const third = queue(r.sink);
+    third.wake();
+    await third.drain(10_000);
+    // The alert that met the 410 is recorded as failed; the two behind it were kept.
+    expect(r.received.map(key)).toEqual(alerts.slice(1).map(key));
+    await third.close();
+  });
+
+  it('records a permanent failure and goes on to the next alert', async () => {
+    const { write, queue } = setup('reject');
+    const alerts = lifecycle('sess-x', 1);
+    await write(0, 1n, alerts);
+    const received: AlertRecord[] = [];
+    const sink: AlertSink = {
+      name: 'reject',
+      async deliver(alert) {
+        if (alert.revision === 1) throw new DeliveryError('reject: HTTP 400', false);
+        received.push(alert);
+      },
+    };
+    const q = queue(sink);
+    q.wake();
+    await q.drain(10_000);
+    expect(received.map((a) => a.revision)).toEqual([0, 2]);
+    const outcomes = await store.query<{ Revision: number; Outcome: string; Reason: string }>(
+      `SELECT Revision, Outcome, Reason FROM toolwatch_outbox_acks FINAL WHERE Sink = 'reject' ORDER BY Revision`,
+    );
+    expect(outcomes).toEqual([
+      { Revision: 0, Outcome: 'delivered', Reason: '' },
+      { Revision: 1, Outcome: 'failed', Reason: '' },
+      { Revision: 2, Outcome: 'delivered', Reason: '' },
+    ]);
+    await q.close();
+  });
+});
