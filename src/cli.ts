@@ -1,6 +1,6 @@
 import { collectorCommand, proxyCommand, redactCommand } from '@toolwatch/collector';
 import { dashboardsCommand } from '@toolwatch/dashboards';
-import { ConfigError, detectorCommand, evalCommand, replayCommand, sigmaCommand } from '@toolwatch/detector';
+import { ConfigError, detectorCommand, evalCommand, outboxCommand, replayCommand, sigmaCommand } from '@toolwatch/detector';
 import { benchCommand } from './bench/bench-command.js';
 import { startCommand } from './demo/start-command.js';
 import { reportCommand } from './report/report-command.js';
@@ -13,7 +13,8 @@ Runtime observability and anomaly detection for MCP servers.
 Commands:
   start       the whole pipeline on this machine, driven by scripted benign and hostile agents
   demo        same as start
-  detector    the detector service: Kafka → scoring → ClickHouse → alert webhooks
+  detector    the detector service: Kafka → scoring → ClickHouse → alert sinks
+  outbox      alerts waiting for each sink, delivered and failed; --enable a sink after a 410
   proxy       an MCP server of any language behind toolwatch: proxy -- <command> (stdio),
               or proxy --http --listen <host:port> --target <url> (Streamable HTTP)
   collector   the OTLP/HTTP collector service: spans from any OTel SDK → redaction → Kafka
@@ -36,6 +37,7 @@ const COMMANDS: Record<string, Command> = {
   start: startCommand,
   demo: startCommand,
   detector: detectorCommand,
+  outbox: outboxCommand,
   proxy: proxyCommand,
   collector: collectorCommand,
   redact: redactCommand,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startHttpReceiver } from './support/http-receiver.js';
 
 const run = promisify(execFile);
 const BIN = new URL('../bin/toolwatch.js', import.meta.url).pathname;
@@ -59,5 +60,33 @@ describe('toolwatch command', () => {
     expect(result.stdout).toMatch(/support-assistant\s+none\s+-\s+ok/);
     expect(result.stdout).toMatch(/learned from 40 benign sessions/);
     expect(result.stdout).toMatch(/(\d+) spans exported, \1 stored in otel_traces, \d+ alerts/);
+  });
+
+  it('shows what a disabled sink left in the outbox, and enables it again', async () => {
+    const receiver = await startHttpReceiver(() => ({ status: 410 }));
+    const env = { TOOLWATCH_DATA_DIR: join(dir, 'gone'), TOOLWATCH_WEBHOOK_URL: `${receiver.origin}/hooks/secret-path`, TOOLWATCH_WEBHOOK_SECRET: `whsec_${'A'.repeat(44)}` };
+    try {
+      const demo = await toolwatch(['start'], env);
+      expect(demo.code).toBe(0);
+      expect(receiver.received).toHaveLength(1); // a 410 and no more calls
+    } finally {
+      await receiver.stop();
+    }
+    const status = await toolwatch(['outbox'], env);
+    expect(status.code).toBe(0);
+    const row = status.stdout.split('\n').find((l) => l.startsWith('webhook-'))!;
+    const [sink, destination, waiting, delivered, failed] = row.split(/\s{2,}/);
+    expect(destination).toBe(`webhook ${receiver.origin}`);
+    expect(Number(waiting)).toBeGreaterThan(0);
+    expect([delivered, failed]).toEqual(['0', '1']);
+    expect(row).toMatch(/disabled: webhook http:\/\/127\.0\.0\.1:\d+: 410 Gone/);
+    expect(status.stdout).not.toContain('secret-path');
+
+    const unknown = await toolwatch(['outbox', '--enable', 'webhook-nope'], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain(sink);
+    const enabled = await toolwatch(['outbox', '--enable', sink!], env);
+    expect(enabled.stdout).toContain(`${sink} enabled: ${waiting} alerts waiting`);
+    expect((await toolwatch(['outbox'], env)).stdout.split('\n').find((l) => l.startsWith(sink!))).toMatch(/ ok$/);
   });
 });

@@ -57,6 +57,8 @@ interface Partition {
   savedAtMs: number;
 }
 
+const OUTBOX_POLL_MS = 60_000;
+
 const max = (a: bigint, b: bigint) => (a > b ? a : b);
 
 /** Event time drives when sessions end: a span from far in the future would end every
@@ -103,6 +105,9 @@ export class DetectorService {
   private readonly log: Logger;
   /** Each sink's key in the outbox. */
   private readonly sinkIds: string[];
+  /** Reads the outbox now and then without new alerts: a sink enabled again from outside,
+   * rows of a partition whose rebalance went unnoticed. */
+  private outboxTimer: NodeJS.Timeout | undefined;
   /** Orders the alerts of a source without offsets that outlive the process. */
   private lastSequence = 0n;
   /** Learned once per process, shared by every engine that starts without saved state. */
@@ -155,6 +160,7 @@ export class DetectorService {
     this.options.source.onRebalance?.(() => this.wakeDeliveries());
     await this.options.source.start((batch) => this.handle(batch));
     this.wakeDeliveries(); // what a previous run left pending
+    if (this.deliveries.length > 0) this.outboxTimer = setInterval(() => this.wakeDeliveries(), OUTBOX_POLL_MS).unref();
   }
 
   private partitionId(batch: SourceBatch): string {
@@ -332,6 +338,7 @@ export class DetectorService {
   /** Stops consuming, saves the state, gives the sinks `drainMs` to deliver what is
    * queued, then closes. */
   async stop(drainMs = 10_000): Promise<void> {
+    clearInterval(this.outboxTimer);
     await this.options.source.stop();
     await this.saveState().catch((err: unknown) => this.log('error', `state not saved: ${(err as Error).message}`));
     await Promise.all(this.deliveries.map((q) => q.drain(drainMs)));
@@ -341,6 +348,7 @@ export class DetectorService {
   /** Stops as a crash would: no state saved, nothing drained, the latest delivery answers
    * not recorded. */
   async kill(): Promise<void> {
+    clearInterval(this.outboxTimer);
     await this.options.source.stop();
     await Promise.all(this.deliveries.map((q) => q.close({ flush: false })));
   }

@@ -30,6 +30,7 @@ export { StateStore, type PartitionKey, type SavedState } from './storage/state-
 export { seedFromHistory, type Seed, type SeedOptions } from './storage/history-seed.js';
 export { createSinks, createSink, defaultSinkId } from './sinks/index.js';
 export { detectorCommand, DETECTOR_HELP } from './cli.js';
+export { outboxCommand, outboxSummary, OUTBOX_HELP } from './outbox-command.js';
 export * from './eval/index.js';
 export * from './replay/index.js';
 export * from './sigma/index.js';

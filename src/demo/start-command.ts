@@ -39,12 +39,15 @@ export async function startCommand(argv: string[], log: Logger): Promise<number>
 
   out(`toolwatch demo: ${config.kafka ? `Kafka ${config.kafka.brokers.join(',')}` : 'embedded queue'} → detector → ${config.clickhouse.url ? 'ClickHouse' : `chDB (${config.clickhouse.dataDir})`}${config.webhooks.length ? ` → ${config.webhooks.length} webhook(s)` : ''}`);
   const started = Date.now();
+  let raised = 0;
   const { outcomes, pipeline, ok } = await runDemo({
     config,
     log,
     onHistory: (n) => out(`  learned from ${n} benign sessions of history; now the agents:`),
-    onAlert: (a, agent) =>
-      out(`  ${STATUS_LABEL[a.status]} ${SEVERITY_MARK[a.severity]} ${a.rule.padEnd(28)} ${(agent ?? a.clientName).padEnd(22)} ${a.title}`),
+    onAlert: (a, agent) => {
+      raised += 1;
+      out(`  ${STATUS_LABEL[a.status]} ${SEVERITY_MARK[a.severity]} ${a.rule.padEnd(28)} ${(agent ?? a.clientName).padEnd(22)} ${a.title}`);
+    },
   });
 
   out('');
@@ -57,7 +60,9 @@ export async function startCommand(argv: string[], log: Logger): Promise<number>
   out('');
   out(`${pipeline.exporter.stats.exported} spans exported, ${s.spansWritten} stored in otel_traces, ${s.alerts} alerts in toolwatch_alerts, ${s.invalid} invalid messages; ${((Date.now() - started) / 1000).toFixed(1)} s`);
   for (const q of pipeline.detector.deliveries) {
-    out(`${q.sink.name}: ${q.stats.delivered} delivered, ${q.stats.failed} failed, ${q.stats.dropped} dropped`);
+    // Whatever did not go out waits in the outbox for the next run, or for `toolwatch outbox --enable`.
+    const waiting = Math.max(0, raised - q.stats.delivered - q.stats.failed - q.stats.dropped);
+    out(`${q.sink.name}: ${q.stats.delivered} delivered, ${q.stats.failed} failed${waiting ? `, ${waiting} waiting in the outbox (toolwatch outbox)` : ''}`);
   }
   if (!ok) log('error', 'the demo did not raise the alerts it should have');
   return ok ? 0 : 1;

@@ -97,10 +97,15 @@ export class DeliveryQueue {
   }
 
   private async run(): Promise<void> {
-    if (!this.checkedDisabled) {
-      this.disabled = await this.backlog.disabledReason().catch(() => undefined);
+    if (!this.checkedDisabled || this.disabled) {
+      // Read again while disabled: `toolwatch outbox --enable` lifts it from outside.
+      const was = this.disabled;
+      this.disabled = await this.backlog.disabledReason().catch(() => was);
+      if (this.disabled && (!was || !this.checkedDisabled)) {
+        this.options.log?.('warn', `${this.sink.name} is disabled (${this.disabled}): its alerts wait in the outbox until it is enabled again`);
+      }
+      if (was && !this.disabled) this.options.log?.('info', `${this.sink.name} enabled again: delivering what waited`);
       this.checkedDisabled = true;
-      if (this.disabled) this.options.log?.('warn', `${this.sink.name} is disabled (${this.disabled}): its alerts wait in the outbox until it is enabled again`);
     }
     while (!this.closed && !this.disabled) {
       this.dirty = false;
