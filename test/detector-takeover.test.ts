@@ -1,14 +1,10 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ClickHouseStore,
-  DetectionEngine,
   DetectorService,
-  generateCorpus,
   KafkaSpanSource,
-  observe,
   parseDetectorConfig,
   type AlertSink,
 } from '@toolwatch/detector';
@@ -16,10 +12,9 @@ import type { AlertRecord, SpanRecord } from '@toolwatch/schemas';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { uniqueTopic } from './support/kafka-topic.js';
+import { PARTITIONS, partitionedCorpus, produceKeyed } from './support/partitioned-corpus.js';
 import { waitFor } from './support/webhook-receiver.js';
 
-const PARTITIONS = 4; // the mock cluster's auto-created topics
-const partitionOf = (key: string) => createHash('sha1').update(key).digest().readUInt32BE(0) % PARTITIONS;
 
 describe('two detectors in one consumer group, one killed halfway', () => {
   const brokers = inject('kafkaBrokers');
@@ -39,18 +34,9 @@ describe('two detectors in one consumer group, one killed halfway', () => {
   });
 
   it('stores every span once and raises, stores and delivers the uninterrupted run’s alerts once', async () => {
-    const { records } = generateCorpus({ benign: 60, hostile: 30, seed: 11 });
-    const keyed = records.map((record) => {
-      const key = observe(record).sessionKey;
-      return { record, key, partition: partitionOf(key) };
-    });
-
     // The same records, partition by partition, each through one engine that never stops.
-    const expected: AlertRecord[] = [];
-    for (let p = 0; p < PARTITIONS; p++) {
-      const engine = new DetectionEngine(config.rules);
-      for (const k of keyed) if (k.partition === p) expected.push(...engine.process(k.record));
-    }
+    const { keyed, expected } = partitionedCorpus({ benign: 60, hostile: 30, seed: 11 }, config.rules);
+    const records = keyed.map((k) => k.record);
     expect(expected.length).toBeGreaterThan(5);
 
     store = await ClickHouseStore.open(config.clickhouse); // chDB: one per process, shared
@@ -101,14 +87,7 @@ describe('two detectors in one consumer group, one killed halfway', () => {
       }
     }
 
-    const produce = async (slice: typeof keyed) => {
-      for (let i = 0; i < slice.length; i += 250) {
-        await producer.send({
-          topic,
-          messages: slice.slice(i, i + 250).map((k) => ({ key: k.key, value: JSON.stringify(k.record), partition: k.partition })),
-        });
-      }
-    };
+    const produce = (slice: typeof keyed) => produceKeyed(producer, topic, slice);
     const settled = async (source: KafkaSpanSource) => {
       await source.idle(30_000);
       const raised = a.stats.alerts + b.stats.alerts;

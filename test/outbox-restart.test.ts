@@ -1,17 +1,15 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClickHouseStore, createSinks, DetectionEngine, DetectorService, generateCorpus, KafkaSpanSource, observe, parseDetectorConfig } from '@toolwatch/detector';
+import { ClickHouseStore, createSinks, DetectorService, KafkaSpanSource, parseDetectorConfig } from '@toolwatch/detector';
 import type { AlertRecord } from '@toolwatch/schemas';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { uniqueTopic } from './support/kafka-topic.js';
+import { partitionedCorpus, produceKeyed } from './support/partitioned-corpus.js';
 import { startOcsfCollector, startPagerDuty, startSplunkHec } from './support/siem-receivers.js';
 import { startWebhookReceiver, waitFor } from './support/webhook-receiver.js';
-
-const PARTITIONS = 4; // the mock cluster's auto-created topics
-const partitionOf = (key: string) => createHash('sha1').update(key).digest().readUInt32BE(0) % PARTITIONS;
 
 /** What one receiver got: each alert revision as `<id>.<revision>`, in arrival order. */
 type Arrivals = () => string[];
@@ -63,17 +61,8 @@ describe('alert delivery through a SIEM outage and a detector restart', () => {
       ocsf: () => ocsf.accepted.map((f) => `${f.finding_info.uid}.${(f.unmapped as { toolwatch: { revision: number } }).toolwatch.revision}`),
     };
 
-    const { records } = generateCorpus({ benign: 50, hostile: 40, seed: 23 });
-    const keyed = records.map((record) => {
-      const key = observe(record).sessionKey;
-      return { record, key, partition: partitionOf(key) };
-    });
-    // What one engine per partition that never stops raises: the alerts every sink must get.
-    const expected: AlertRecord[] = [];
-    for (let p = 0; p < PARTITIONS; p++) {
-      const engine = new DetectionEngine(config.rules);
-      for (const k of keyed) if (k.partition === p) expected.push(...engine.process(k.record));
-    }
+    // The alerts every sink must get: what one engine per partition that never stops raises.
+    const { keyed, expected } = partitionedCorpus({ benign: 50, hostile: 40, seed: 23 }, config.rules);
 
     store = await ClickHouseStore.open(config.clickhouse);
     const logs: string[] = [];
@@ -92,11 +81,7 @@ describe('alert delivery through a SIEM outage and a detector restart', () => {
       await service.start();
       return { source, service };
     };
-    const produce = async (slice: typeof keyed) => {
-      for (let i = 0; i < slice.length; i += 250) {
-        await producer.send({ topic, messages: slice.slice(i, i + 250).map((k) => ({ key: k.key, value: JSON.stringify(k.record), partition: k.partition })) });
-      }
-    };
+    const produce = (slice: typeof keyed) => produceKeyed(producer, topic, slice);
     const third = Math.ceil(keyed.length / 3);
     await producer.connect();
 
