@@ -144,7 +144,7 @@ export class DetectorService {
   }
 
   /** Where a batch's alerts go in their partition's delivery order. */
-  private outboxOffset(lastOffset: string): bigint {
+  private outboxPlace(lastOffset: string): bigint {
     if (this.options.source.group !== undefined) return BigInt(lastOffset);
     // The embedded queue counts offsets from 0 in every process: a clock that only grows
     // puts this run's alerts after those a previous run left pending.
@@ -279,7 +279,7 @@ export class DetectorService {
 
     const first = batch.messages[0]!.offset;
     const last = batch.messages.at(-1)!.offset;
-    const origin = { group: this.options.source.group ?? '', topic: batch.topic, partition: batch.partition, offset: this.outboxOffset(last) };
+    const origin = { group: this.options.source.group ?? '', topic: batch.topic, partition: batch.partition, offset: this.outboxPlace(last) };
     const outbox = outboxRows(this.sinkIds, origin, alerts);
     await this.writer.write(`${this.tokenScope}${source}:${first}-${last}`, { records, alerts, scores, outbox });
     this.unwritten.delete(source);

@@ -103,8 +103,6 @@ export function toSessionScoreRow(s: SessionScoreRecord): Record<string, unknown
   };
 }
 
-/** The columns of `otel_traces` as a span record's fields, for `fromSpanRow`: times as
- * integer nanoseconds in strings (a JS number cannot hold them). */
 /** A row of `toolwatch_outbox`: one alert revision waiting for one sink. */
 export interface OutboxRow {
   Sink: string;
@@ -122,6 +120,8 @@ export interface OutboxRow {
   Alert: string;
 }
 
+/** The columns of `otel_traces` as a span record's fields, for `fromSpanRow`: times as
+ * integer nanoseconds in strings (a JS number cannot hold them). */
 export const SPAN_RECORD_COLUMNS = `toString(toUnixTimestamp64Nano(Timestamp)) AS Timestamp, TraceId, SpanId, ParentSpanId,
   TraceState, SpanName, SpanKind, ServiceName, ResourceAttributes, ScopeName, ScopeVersion, SpanAttributes,
   Duration, StatusCode, StatusMessage,

@@ -13,12 +13,14 @@ export type Outcome = 'delivered' | 'failed';
  * between detector instances; the in-memory one here serves callers without a store.
  */
 export interface Backlog<E extends BacklogEntry = BacklogEntry> {
-  /** The oldest pending entries, in delivery order, left in place until settled. */
-  next(limit: number): Promise<E[]>;
+  /** The oldest pending entries, in delivery order, left in place until settled; none of
+   * the sessions in `held` (their oldest alert waits for a retry). */
+  next(limit: number, held?: readonly string[]): Promise<E[]>;
   /** False once the entry is another instance's to deliver (its partition moved). */
   owns(entry: E): boolean;
   settle(entry: E, outcome: Outcome, reason?: string): void;
-  /** Makes what was settled durable. Until then `next` leaves settled entries out. */
+  /** Makes what was settled durable (the outbox starts as soon as `settle` is called);
+   * until then `next` leaves settled entries out. */
   flush(): Promise<void>;
   /** Why the sink was disabled (a 410), if it was: it stays disabled across restarts. */
   disabledReason(): Promise<string | undefined>;
@@ -46,8 +48,9 @@ export class MemoryBacklog implements Backlog {
     return this.queue.length;
   }
 
-  async next(limit: number): Promise<BacklogEntry[]> {
-    return this.queue.slice(0, limit);
+  async next(limit: number, held: readonly string[] = []): Promise<BacklogEntry[]> {
+    const skip = new Set(held);
+    return this.queue.filter((e) => !skip.has(e.alert.sessionKey)).slice(0, limit);
   }
 
   owns(): boolean {

@@ -1,6 +1,6 @@
 import type { AlertRecord } from '@toolwatch/schemas';
 import { DeliveryError, type AlertSink } from './alert-sink.js';
-import { MemoryBacklog, type Backlog, type BacklogEntry, type Outcome } from './backlog.js';
+import { MemoryBacklog, type Backlog, type BacklogEntry } from './backlog.js';
 
 export interface DeliveryOptions {
   /** Wait before each retry (before jitter); its length bounds the attempts. */
@@ -27,14 +27,27 @@ const PAGE = 100;
 /** Wait after the backlog itself failed (ClickHouse away) before reading it again. */
 const BACKLOG_RETRY_MS = 1_000;
 
-type Attempt = Outcome | 'disabled' | 'interrupted';
+/** One attempt's answer. */
+type Attempt =
+  | { kind: 'delivered' }
+  | { kind: 'rejected'; reason: string }
+  | { kind: 'retry'; reason: string; retryAfterMs?: number }
+  | { kind: 'disabled'; reason: string };
+
+/** A session whose oldest alert failed and waits for its next attempt; its later alerts
+ * wait behind it, other sessions' do not. */
+interface Lane {
+  attempts: number;
+  until: number;
+}
 
 /**
- * Sends one sink its alerts, one at a time in the backlog's order (so a session's alerts
- * arrive in order), retrying with jittered backoff. While one alert waits for a retry the
- * rest wait behind it: order over throughput, and a receiver that is down fails them all
- * alike. The backlog is the durable outbox in the detector service (`wake` says that new
- * rows may be there), or memory (`enqueue`).
+ * Sends one sink its alerts in the backlog's order, one at a time, retrying with jittered
+ * backoff. Order is kept per session: an alert that fails holds back its own session's
+ * later alerts, not other sessions'. Two failures in a row (or a Retry-After) say that the
+ * receiver, not an alert, is the trouble: the whole sink pauses, and the next attempt
+ * after the pause is the probe. The backlog is the durable outbox in the detector
+ * service (`wake` says that new rows may be there), or memory (`enqueue`).
  */
 export class DeliveryQueue {
   readonly stats: DeliveryStats = { delivered: 0, failed: 0, dropped: 0, queued: 0 };
@@ -44,7 +57,13 @@ export class DeliveryQueue {
   private disabled: string | undefined;
   private checkedDisabled = false;
   private closed = false;
-  private interrupt: (() => void) | undefined;
+  /** Stopped as a crash would: the answer of an attempt under way is not recorded. */
+  private crashed = false;
+  private readonly lanes = new Map<string, Lane>();
+  private pausedUntil = 0;
+  private pauses = 0;
+  /** Ends the current wait; `wake` ends only a wait for work, not a pause. */
+  private interrupt: ((byWake: boolean) => void) | undefined;
   private readonly delays: number[];
   private readonly backlog: Backlog;
 
@@ -72,10 +91,12 @@ export class DeliveryQueue {
   wake(): void {
     if (this.closed) return;
     this.dirty = true;
+    this.interrupt?.(true);
     this.running ??= this.run().finally(() => (this.running = undefined));
   }
 
-  /** Resolves when the backlog has been found empty (or its sink disabled), or after `timeoutMs`. */
+  /** Resolves when the backlog has been found empty with no retry due (or its sink
+   * disabled), or after `timeoutMs`. */
   async drain(timeoutMs = 30_000): Promise<void> {
     const deadline = new Promise<void>((r) => setTimeout(r, timeoutMs).unref());
     await Promise.race([this.running ?? Promise.resolve(), deadline]);
@@ -83,12 +104,13 @@ export class DeliveryQueue {
 
   /**
    * Stops: an alert waiting for a retry is not tried again. The in-memory backlog's alerts
-   * are counted dropped; the outbox keeps them for the next start. `flush: false` leaves
-   * the latest answers unrecorded, as a crash would.
+   * are counted dropped; the outbox keeps them for the next start. `flush: false` stops as
+   * a crash would: the answer to an attempt under way, and answers not yet saved, are lost.
    */
   async close({ flush = true }: { flush?: boolean } = {}): Promise<void> {
     this.closed = true;
-    this.interrupt?.();
+    this.crashed = !flush;
+    this.interrupt?.(false);
     await this.running;
     if (flush) await this.flush();
     this.stats.dropped += this.backlog.abandon();
@@ -108,36 +130,96 @@ export class DeliveryQueue {
       this.checkedDisabled = true;
     }
     while (!this.closed && !this.disabled) {
+      if (this.pausedUntil > Date.now()) {
+        await this.sleep(this.pausedUntil - Date.now(), false);
+        continue;
+      }
       this.dirty = false;
+      const now = Date.now();
+      const held = [...this.lanes].filter(([, lane]) => lane.until > now).map(([session]) => session);
       let entries: BacklogEntry[];
       try {
-        entries = await this.backlog.next(PAGE);
+        entries = await this.backlog.next(PAGE, held);
       } catch (err) {
         this.options.log?.('warn', `${this.sink.name}: outbox not read (${(err as Error).message}); again in ${BACKLOG_RETRY_MS} ms`);
-        await this.sleep(BACKLOG_RETRY_MS);
+        await this.sleep(BACKLOG_RETRY_MS, false);
         this.dirty = true;
         continue;
       }
       this.stats.queued = entries.length;
-      if (entries.length === 0 && !this.dirty) return;
-      for (const entry of entries) {
-        if (this.closed || this.disabled) break;
-        if (!this.backlog.owns(entry)) continue;
-        const result = await this.attempt(entry.alert);
-        if (result === 'interrupted') break;
-        if (result === 'disabled') {
-          this.stats.failed += 1;
-          this.backlog.settle(entry, 'failed', this.disabled);
-          this.stats.dropped += this.backlog.abandon();
-          await this.backlog.disable(this.disabled!).catch((err: unknown) => this.options.log?.('warn', `${this.sink.name}: disabled state not saved: ${(err as Error).message}`));
-          break;
-        }
-        this.backlog.settle(entry, result);
-        this.stats[result] += 1;
-        this.stats.queued -= 1;
+      if (entries.length === 0) {
+        if (this.dirty) continue;
+        // Sessions whose retry was due took part in the read and have nothing left here
+        // (delivered by another owner, or moved away with their partition).
+        for (const [session, lane] of this.lanes) if (lane.until <= now) this.lanes.delete(session);
+        const due = Math.min(...[...this.lanes.values()].map((lane) => lane.until));
+        if (!Number.isFinite(due)) return;
+        await this.sleep(due - Date.now(), true);
+        continue;
       }
+      await this.deliverPage(entries);
+      if (this.crashed) return;
       await this.flush();
     }
+  }
+
+  private async deliverPage(entries: BacklogEntry[]): Promise<void> {
+    let failuresInRow = 0;
+    for (const entry of entries) {
+      if (this.closed || this.disabled || this.pausedUntil > Date.now()) return;
+      if (!this.backlog.owns(entry)) continue; // its partition moved: the new owner sends it
+      const session = entry.alert.sessionKey;
+      const lane = this.lanes.get(session);
+      if (lane && lane.until > Date.now()) continue; // an earlier alert of its session waits
+      const result = await this.attempt(entry.alert);
+      if (this.crashed) return;
+      this.stats.queued -= 1;
+      if (result.kind === 'delivered') {
+        this.backlog.settle(entry, 'delivered');
+        this.stats.delivered += 1;
+        this.lanes.delete(session);
+        failuresInRow = 0;
+        this.pauses = 0;
+        // The receiver answers: sessions held by its outage may go after the first delay.
+        const soon = Date.now() + this.delays[0]!;
+        for (const held of this.lanes.values()) held.until = Math.min(held.until, soon);
+      } else if (result.kind === 'rejected') {
+        this.options.log?.('warn', `alert ${entry.alert.id.slice(0, 12)} not delivered: ${result.reason}`);
+        this.backlog.settle(entry, 'failed', result.reason);
+        this.stats.failed += 1;
+        this.lanes.delete(session);
+      } else if (result.kind === 'disabled') {
+        // Left pending, like every alert behind it: enabled again, the sink gets them all.
+        this.disabled = result.reason;
+        this.options.log?.('warn', `${result.reason}; no more alerts go there until it is enabled again (toolwatch outbox --enable)`);
+        this.stats.dropped += this.backlog.abandon();
+        await this.backlog.disable(result.reason).catch((err: unknown) => this.options.log?.('warn', `${this.sink.name}: disabled state not saved: ${(err as Error).message}`));
+        return;
+      } else {
+        const attempts = (lane?.attempts ?? 0) + 1;
+        if (attempts > this.delays.length) {
+          this.options.log?.('warn', `alert ${entry.alert.id.slice(0, 12)} not delivered after ${attempts} attempts: ${result.reason}`);
+          this.backlog.settle(entry, 'failed', result.reason);
+          this.stats.failed += 1;
+          this.lanes.delete(session);
+          continue;
+        }
+        const wait = this.backoff(this.delays[attempts - 1]!, result.retryAfterMs);
+        this.lanes.set(session, { attempts, until: Date.now() + wait });
+        this.options.log?.('info', `${result.reason}; retry ${attempts}/${this.delays.length} of alert ${entry.alert.id.slice(0, 12)} in ${Math.round(wait)} ms`);
+        failuresInRow += 1;
+        if (failuresInRow >= 2 || result.retryAfterMs !== undefined) {
+          this.pauses = Math.min(this.pauses + 1, this.delays.length);
+          this.pausedUntil = Date.now() + this.backoff(this.delays[this.pauses - 1]!, result.retryAfterMs);
+          this.options.log?.('info', `${this.sink.name}: paused for ${Math.round(this.pausedUntil - Date.now())} ms`);
+          return;
+        }
+      }
+    }
+  }
+
+  private backoff(delay: number, retryAfterMs: number | undefined): number {
+    return Math.max(retryAfterMs ?? 0, delay * (0.8 + Math.random() * 0.4));
   }
 
   /** Records the answers; on failure they stay in memory (and out of `next`) for the next try. */
@@ -145,10 +227,13 @@ export class DeliveryQueue {
     await this.backlog.flush().catch((err: unknown) => this.options.log?.('warn', `${this.sink.name}: delivery outcomes not saved yet: ${(err as Error).message}`));
   }
 
-  private sleep(ms: number): Promise<void> {
+  /** Waits `ms`; a `wake` ends the wait early only if `forWork`, a close always does. */
+  private sleep(ms: number, forWork: boolean): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
-      this.interrupt = () => {
+      this.interrupt = (byWake) => {
+        if (byWake && !forWork) return;
         clearTimeout(timer);
         resolve();
       };
@@ -156,28 +241,14 @@ export class DeliveryQueue {
   }
 
   private async attempt(alert: AlertRecord): Promise<Attempt> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.sink.deliver(alert);
-        return 'delivered';
-      } catch (err) {
-        const e = err instanceof DeliveryError ? err : new DeliveryError(`${this.sink.name}: ${(err as Error).message}`, true);
-        if (e.disable) {
-          this.disabled = e.message;
-          this.options.log?.('warn', `${e.message}; no more alerts go there until it is enabled again`);
-          return 'disabled';
-        }
-        const delay = this.delays[attempt];
-        if (this.closed) return 'interrupted';
-        if (!e.retryable || delay === undefined) {
-          this.options.log?.('warn', `alert ${alert.id.slice(0, 12)} not delivered: ${e.message}`);
-          return 'failed';
-        }
-        const wait = Math.max(e.retryAfterMs ?? 0, delay * (0.8 + Math.random() * 0.4));
-        this.options.log?.('info', `${e.message}; retry ${attempt + 1}/${this.delays.length} in ${Math.round(wait)} ms`);
-        await this.sleep(wait);
-        if (this.closed) return 'interrupted';
-      }
+    try {
+      await this.sink.deliver(alert);
+      return { kind: 'delivered' };
+    } catch (err) {
+      const e = err instanceof DeliveryError ? err : new DeliveryError(`${this.sink.name}: ${(err as Error).message}`, true);
+      if (e.disable) return { kind: 'disabled', reason: e.message };
+      if (!e.retryable) return { kind: 'rejected', reason: e.message };
+      return { kind: 'retry', reason: e.message, retryAfterMs: e.retryAfterMs };
     }
   }
 }

@@ -59,14 +59,29 @@ interface AckRow {
 const keyOf = (id: string, revision: number) => `${id}.${revision}`;
 const now = () => (Date.now() / 1000).toFixed(3);
 
+/** Answers saved this recently stay out of `next` even once saved: on a cluster, the
+ * replica that answers the next read may not have them yet. */
+const RECENT_MS = 5 * 60_000;
+/** Reads look this far before the oldest row still pending: rows of a write that took a
+ * while, or of an owner whose clock is behind. */
+const MARGIN_MS = 10 * 60_000;
+
 /**
  * One sink's view of the durable outbox in ClickHouse: what is pending in the partitions
- * this instance owns, oldest first. Answers go to `toolwatch_outbox_acks`; a 410 to
- * `toolwatch_sink_status`, so that a restart does not call the endpoint again.
+ * this instance owns, a partition's oldest first, partitions in turn. Answers go to
+ * `toolwatch_outbox_acks` as soon as they come (in the background, one insert at a time);
+ * a 410 to `toolwatch_sink_status`, so that a restart does not call the endpoint again.
  */
 export class OutboxBacklog implements Backlog<OutboxEntry> {
   /** Answers not yet in ClickHouse: kept out of `next` until they are. */
-  private readonly unflushed = new Map<string, AckRow>();
+  private readonly unsaved = new Map<string, AckRow>();
+  /** Answers saved, and when: kept out of `next` for RECENT_MS more. */
+  private readonly saved = new Map<string, number>();
+  private saving: Promise<void> | undefined;
+  /** Every row enqueued before this (epoch ms) in the owned partitions has an answer:
+   * reads start there (less MARGIN_MS) instead of at the start of the outbox's retention. */
+  private settledBefore = 0;
+  private shareRead = '';
   private readonly db: string;
 
   constructor(
@@ -78,30 +93,46 @@ export class OutboxBacklog implements Backlog<OutboxEntry> {
     this.db = store.databaseName;
   }
 
-  async next(limit: number): Promise<OutboxEntry[]> {
+  async next(limit: number, held: readonly string[] = []): Promise<OutboxEntry[]> {
     const share = this.share();
+    const shareKey = share === 'all' ? 'all' : `${share.topic}:${share.partitions.join(',')}`;
+    if (shareKey !== this.shareRead) [this.shareRead, this.settledBefore] = [shareKey, 0]; // new partitions: from the start
     if (share !== 'all' && share.partitions.length === 0) return [];
     const owned = share === 'all' ? '' : 'AND Topic = {topic:String} AND Partition IN {partitions:Array(UInt32)}';
+    const from = this.settledBefore === 0 ? 0 : this.settledBefore - MARGIN_MS;
+    const readAt = Date.now();
     // Aliases apart from the column names: ClickHouse would read an alias in WHERE.
-    const rows = await this.store.query<{ AlertId: string; Revision: number; RaisedIn: string; RaisedAt: number; Json: string }>(
-      `SELECT AlertId, Revision, argMin(Topic, (Offset, Position)) AS RaisedIn, argMin(Partition, (Offset, Position)) AS RaisedAt,
-              any(Alert) AS Json, min((Offset, Position)) AS Place
-       FROM ${this.db}.${TABLES.outbox}
-       WHERE Sink = {sink:String} AND ConsumerGroup = {group:String} ${owned}
-         AND (AlertId, Revision) NOT IN (SELECT AlertId, Revision FROM ${this.db}.${TABLES.outboxAcks} WHERE Sink = {sink:String})
-         AND concat(AlertId, '.', toString(Revision)) NOT IN {unflushed:Array(String)}
-       GROUP BY AlertId, Revision
-       ORDER BY Place, AlertId, Revision
+    const rows = await this.store.query<{ AlertId: string; Revision: number; RaisedIn: string; RaisedAt: number; Json: string; Oldest: string }>(
+      `SELECT AlertId, Revision, RaisedIn, RaisedAt, Json,
+              row_number() OVER (PARTITION BY RaisedIn, RaisedAt ORDER BY Place) AS Turn,
+              toUnixTimestamp64Milli(min(FirstEnqueued) OVER ()) AS Oldest
+       FROM (
+         SELECT AlertId, Revision, argMin(Topic, (Offset, Position)) AS RaisedIn, argMin(Partition, (Offset, Position)) AS RaisedAt,
+                any(Alert) AS Json, min((Offset, Position)) AS Place, min(EnqueuedAt) AS FirstEnqueued
+         FROM ${this.db}.${TABLES.outbox}
+         WHERE Sink = {sink:String} AND ConsumerGroup = {group:String} ${owned}
+           AND EnqueuedAt >= fromUnixTimestamp64Milli({from:Int64})
+           AND (AlertId, Revision) NOT IN (
+             SELECT AlertId, Revision FROM ${this.db}.${TABLES.outboxAcks}
+             WHERE Sink = {sink:String} AND At >= fromUnixTimestamp64Milli({from:Int64}))
+           AND concat(AlertId, '.', toString(Revision)) NOT IN {skip:Array(String)}
+           AND SessionKey NOT IN {held:Array(String)}
+         GROUP BY AlertId, Revision)
+       ORDER BY Turn, FirstEnqueued, Place
        LIMIT {limit:UInt32}`,
       {
         sink: this.sink,
         group: this.group,
         topic: share === 'all' ? '' : share.topic,
         partitions: share === 'all' ? [] : [...share.partitions],
-        unflushed: [...this.unflushed.keys()],
+        from: Math.max(0, from),
+        skip: [...this.unsaved.keys(), ...this.saved.keys()],
+        held: [...held],
         limit,
       },
     );
+    // Held sessions were left out of the read, so it cannot say what is settled.
+    if (held.length === 0 && this.unsaved.size === 0) this.settledBefore = rows.length === 0 ? readAt : Number(rows[0]!.Oldest);
     return rows.map((r) => ({
       alert: JSON.parse(r.Json) as AlertRecord,
       topic: r.RaisedIn,
@@ -117,14 +148,32 @@ export class OutboxBacklog implements Backlog<OutboxEntry> {
 
   settle(entry: OutboxEntry, outcome: Outcome, reason = ''): void {
     const { alert } = entry;
-    this.unflushed.set(entry.key, { Sink: this.sink, AlertId: alert.id, Revision: alert.revision, Outcome: outcome, Reason: reason, At: now() });
+    this.unsaved.set(entry.key, { Sink: this.sink, AlertId: alert.id, Revision: alert.revision, Outcome: outcome, Reason: reason, At: now() });
+    // Saved at once: an answer that waits for the rest of the page is an alert sent again
+    // if this process dies meanwhile. A failure here is reported by `flush`.
+    this.saving ??= this.save()
+      .catch(() => {})
+      .finally(() => (this.saving = undefined));
   }
 
   async flush(): Promise<void> {
-    if (this.unflushed.size === 0) return;
-    const rows = [...this.unflushed.values()];
-    await this.store.client.insert({ table: `${this.db}.${TABLES.outboxAcks}`, format: 'JSONEachRow', values: rows, clickhouse_settings: WRITE_SETTINGS });
-    for (const row of rows) this.unflushed.delete(keyOf(row.AlertId, row.Revision));
+    await this.saving;
+    await this.save();
+    const old = Date.now() - RECENT_MS;
+    for (const [key, at] of this.saved) if (at < old) this.saved.delete(key);
+  }
+
+  private async save(): Promise<void> {
+    while (this.unsaved.size > 0) {
+      const rows = [...this.unsaved.values()];
+      await this.store.client.insert({ table: `${this.db}.${TABLES.outboxAcks}`, format: 'JSONEachRow', values: rows, clickhouse_settings: WRITE_SETTINGS });
+      const at = Date.now();
+      for (const row of rows) {
+        const key = keyOf(row.AlertId, row.Revision);
+        if (this.unsaved.get(key) === row) this.unsaved.delete(key);
+        this.saved.set(key, at);
+      }
+    }
   }
 
   async disabledReason(): Promise<string | undefined> {
@@ -152,10 +201,10 @@ export async function sinkStatus(store: ClickHouseStore, sink: string): Promise<
 
 /** Disables a sink (with the reason) or, with `undefined`, enables it again. */
 export async function setSinkStatus(store: ClickHouseStore, sink: string, disabledBecause: string | undefined): Promise<void> {
-  await store.client.insert({
-    table: `${store.databaseName}.${TABLES.sinkStatus}`,
-    format: 'JSONEachRow',
-    values: [{ Sink: sink, Disabled: disabledBecause !== undefined, Reason: disabledBecause ?? '', At: now() }],
+  // The server's clock, not this one's: the newest row wins, whoever wrote it.
+  await store.client.command({
+    query: `INSERT INTO ${store.databaseName}.${TABLES.sinkStatus} (Sink, Disabled, Reason, At) SELECT {sink:String}, {disabled:Bool}, {reason:String}, now64(3)`,
+    query_params: { sink, disabled: disabledBecause !== undefined, reason: disabledBecause ?? '' },
     clickhouse_settings: WRITE_SETTINGS,
   });
 }
