@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { benchDetector, DEFAULT_PRODUCER_BATCH, type DetectorBenchResult } from './detector-bench.js';
+import { benchDetector, type CpuFigures, DEFAULT_PRODUCER_BATCH, type DetectorBenchResult } from './detector-bench.js';
 
 export const DETECTOR_BENCH_HELP = `Usage: toolwatch bench detector [--spans <n>] [--e2e-spans <n>] [--brokers <list>] [--producer-batch <n>]
 
@@ -49,9 +49,17 @@ export function formatDetectorBench(r: DetectorBenchResult): string[] {
       // their handling times overlap, the inserts (one at a time) do not.
       `    time: span inserts ${e.writeSpansSeconds.toFixed(1)} s (${pct(e.writeSpansSeconds)} of the run), alert inserts ${e.writeAlertsSeconds.toFixed(2)} s; batch handling, summed over batches in flight together, ${e.handleSeconds.toFixed(1)} s`,
       `    span record → JSONEachRow row + JSON.stringify alone: ${n(e.rowConvertPerSecond)} rows/s`,
+      cpuLine(e.cpu),
+      `    so ${e.cpu.cores} cores, every one busy all the time, would pass at most ${n((e.cpu.cores * 1e6) / (e.cpu.process + (e.cpu.kafkaMock ?? 0)))} spans/s here`,
     );
   }
   return out;
+}
+
+function cpuLine(c: CpuFigures): string {
+  const us = (x: number) => `${x.toFixed(1)} µs`;
+  const mock = c.kafkaMock === undefined ? '' : `; the mock Kafka cluster ${us(c.kafkaMock)}`;
+  return `    CPU per span: ${us(c.process)} in this process (detector thread ${us(c.mainThread)}, producer thread ${us(c.producerThread)}, chDB and other threads ${us(c.other)})${mock}`;
 }
 
 export async function detectorBenchCommand(argv: string[]): Promise<number> {

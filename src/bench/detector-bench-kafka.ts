@@ -7,6 +7,8 @@ import { spawn } from 'node:child_process';
  */
 export interface MockKafka {
   brokers: string[];
+  /** The kcat process, whose CPU time the bench reads. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function startMockKafka(timeoutMs = 15_000): Promise<MockKafka> {
   });
   return {
     brokers,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -61,6 +61,11 @@ export class BenchProducer {
     this.worker.postMessage({ keys, values: values.map((v) => new Uint8Array(v.buffer, v.byteOffset, v.length)) });
   }
 
+  /** The worker's event loop busy time so far, in ms: the producer's share of the CPU. */
+  busyMs(): number {
+    return this.worker.performance.eventLoopUtilization().active;
+  }
+
   /** Resolves when at least `count` messages have been acknowledged by the brokers. */
   async ackedAtLeast(count: number): Promise<void> {
     while (this.acked < count) {

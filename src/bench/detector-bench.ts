@@ -1,5 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClickHouseStore, DetectionEngine, DetectorService, KafkaSpanSource, parseDetectorConfig, RulesConfig, type SpanSource } from '@toolwatch/detector';
 import { decodeSpanRecord, Toolwatch, toSpanRow, type SpanRecord } from '@toolwatch/schemas';
@@ -60,6 +60,21 @@ export interface EndToEndFigures {
   /** span record → JSONEachRow row, measured apart on the same records. */
   rowConvertPerSecond: number;
   alerts: number;
+  /** CPU time per span, in µs, over the steady part of the run (after the group join). */
+  cpu: CpuFigures;
+}
+
+export interface CpuFigures {
+  /** Every thread of this process: the detector's, chDB's and the producer's. */
+  process: number;
+  /** The detector's event loop busy (decode, score, encode, kafkajs). */
+  mainThread: number;
+  producerThread: number;
+  /** The rest of the process: chDB's threads (parsing, compressing, merging) and libuv. */
+  other: number;
+  /** The mock Kafka cluster (kcat), another process; undefined with --brokers. */
+  kafkaMock?: number;
+  cores: number;
 }
 
 export interface DetectorBenchResult {
@@ -195,6 +210,9 @@ async function benchEndToEnd(values: Buffer[], keys: string[], options: Detector
       stop: () => kafka.stop(),
     };
     const service = new DetectorService({ source, store, rules: RULES, log });
+    // CPU from the first batch on: the join's waiting is not work.
+    let cpuFrom: (CpuMark & { spans: number }) | undefined;
+    const cpuNow = (): CpuMark => ({ process: process.cpuUsage(), loop: performance.eventLoopUtilization(), producerMs: producer.busyMs(), mockMs: mock ? processCpuMs(mock.pid) : 0 });
     const label = 'end to end: Kafka → detector → chDB';
     progress(label, 0);
     const t0 = now();
@@ -207,11 +225,13 @@ async function benchEndToEnd(values: Buffer[], keys: string[], options: Detector
         sent = next;
       }
       if (Date.now() > deadline) throw new Error(`only ${service.stats.spansWritten} of ${values.length} spans written after 15 minutes`);
+      if (!cpuFrom && timing.firstBatch) cpuFrom = { ...cpuNow(), spans: service.stats.spansWritten };
       await sleep(10);
       progress(label, service.stats.spansWritten / values.length);
     }
     const seconds = (now() - t0) / 1000;
     const joinSeconds = (timing.firstBatch - t0) / 1000;
+    const cpu = cpuFigures(cpuFrom!, cpuNow(), values.length - cpuFrom!.spans, mock !== undefined);
     progress(label, 1);
     const [count] = await store.query<{ n: string }>('SELECT count() AS n FROM otel_traces');
     await service.stop(1_000);
@@ -240,11 +260,39 @@ async function benchEndToEnd(values: Buffer[], keys: string[], options: Detector
       writeAlertsSeconds: timing.writeAlerts / 1000,
       rowConvertPerSecond,
       alerts: service.stats.alerts,
+      cpu,
     };
   } finally {
     await producer.close();
     await mock?.stop();
     rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+type CpuMark = { process: NodeJS.CpuUsage; loop: ReturnType<typeof performance.eventLoopUtilization>; producerMs: number; mockMs: number };
+
+function cpuFigures(from: CpuMark, to: CpuMark, spans: number, mocked: boolean): CpuFigures {
+  const perSpan = (ms: number) => (ms * 1000) / Math.max(1, spans);
+  const processMs = (to.process.user - from.process.user + to.process.system - from.process.system) / 1000;
+  const mainMs = to.loop.active - from.loop.active;
+  const producerMs = to.producerMs - from.producerMs;
+  return {
+    process: perSpan(processMs),
+    mainThread: perSpan(mainMs),
+    producerThread: perSpan(producerMs),
+    other: perSpan(Math.max(0, processMs - mainMs - producerMs)),
+    kafkaMock: mocked ? perSpan(to.mockMs - from.mockMs) : undefined,
+    cores: availableParallelism(),
+  };
+}
+
+/** User and system CPU time of another process, from /proc (Linux), in ms. */
+function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (100 Hz)
+  } catch {
+    return 0;
   }
 }
 
