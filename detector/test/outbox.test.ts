@@ -243,6 +243,70 @@ describe('durable outbox (ClickHouse, chDB)', () => {
     await q.close();
   });
 
+  it('keeps its reads small however many answers it has saved', async () => {
+    const { write } = setup('many');
+    const alerts = Array.from({ length: 1_500 }, (_, i) => lifecycle(`sess-many${i}`, i)[0]!);
+    await write(0, 1n, alerts);
+    const backlog = new OutboxBacklog(store, 'many', `g${groups}`, () => 'all');
+    let largest = 0;
+    const read = store.query.bind(store);
+    // What goes to the server with each read (a URL's parameters, for a ClickHouse server).
+    store.query = async <T,>(sql: string, params?: Record<string, unknown>) => {
+      largest = Math.max(largest, JSON.stringify(params ?? {}).length);
+      return read<T>(sql, params);
+    };
+    try {
+      const received: AlertRecord[] = [];
+      const q = new DeliveryQueue({ name: 'many', deliver: async (x) => void received.push(x) }, { backlog });
+      q.wake();
+      await q.drain(30_000);
+      expect(received).toHaveLength(1_500);
+      expect(largest).toBeLessThan(4_096);
+      await q.close();
+    } finally {
+      store.query = read;
+    }
+  });
+
+  it('closes at once even when a read ends while a session waits hours for its retry', async () => {
+    const { write } = setup('closing');
+    const [alert] = lifecycle('sess-close', 1);
+    await write(0, 1n, [alert!]);
+    const backlog = new OutboxBacklog(store, 'closing', `g${groups}`, () => 'all');
+    const next = backlog.next.bind(backlog);
+    backlog.next = async (limit, held) => {
+      await new Promise((r) => setTimeout(r, 150)); // a slow server
+      return next(limit, held);
+    };
+    let attempts = 0;
+    const sink: AlertSink = { name: 'closing', deliver: async () => {
+      attempts += 1;
+      throw new DeliveryError('closing: HTTP 503', true);
+    } };
+    const q = new DeliveryQueue(sink, { backlog, retryDelaysMs: [3_600_000] });
+    q.wake();
+    await waitFor(() => attempts === 1, 10_000, 'the first attempt');
+    await new Promise((r) => setTimeout(r, 50)); // the next read is under way
+    const started = Date.now();
+    await q.close();
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('pauses for a down receiver even when each page holds one session\'s alerts', async () => {
+    const { write, queue } = setup('pages');
+    for (let i = 0; i < 12; i++) await write(0, BigInt(i), Array.from({ length: 100 }, (_, n) => ({ ...lifecycle(`sess-page${i}`, i)[0]!, revision: n })));
+    const tried = new Set<string>();
+    const q = queue({ name: 'pages', deliver: async (x) => {
+      tried.add(x.sessionKey);
+      throw new DeliveryError('pages: unreachable', true);
+    } }, () => 'all', Array<number>(40).fill(300));
+    q.wake();
+    await new Promise((r) => setTimeout(r, 1_500));
+    await q.close();
+    // A pause after two failures, then one probe a pause: a few sessions, not all twelve.
+    expect(tried.size).toBeLessThanOrEqual(6);
+  });
+
   it('a 410 disables the sink across restarts; enabled again, it gets what waited', async () => {
     const { write, queue } = setup('gone');
     const alerts = lifecycle('sess-g', 1);

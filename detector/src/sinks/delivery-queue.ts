@@ -62,6 +62,8 @@ export class DeliveryQueue {
   private readonly lanes = new Map<string, Lane>();
   private pausedUntil = 0;
   private pauses = 0;
+  /** Retryable failures since the receiver last answered (2xx or a 4xx): two mean it is down. */
+  private failuresInRow = 0;
   /** Ends the current wait; `wake` ends only a wait for work, not a pause. */
   private interrupt: ((byWake: boolean) => void) | undefined;
   private readonly delays: number[];
@@ -164,11 +166,13 @@ export class DeliveryQueue {
   }
 
   private async deliverPage(entries: BacklogEntry[]): Promise<void> {
-    let failuresInRow = 0;
     for (const entry of entries) {
       if (this.closed || this.disabled || this.pausedUntil > Date.now()) return;
-      if (!this.backlog.owns(entry)) continue; // its partition moved: the new owner sends it
       const session = entry.alert.sessionKey;
+      if (!this.backlog.owns(entry)) {
+        this.lanes.delete(session); // its partition moved: the new owner sends it, and retries it afresh
+        continue;
+      }
       const lane = this.lanes.get(session);
       if (lane && lane.until > Date.now()) continue; // an earlier alert of its session waits
       const result = await this.attempt(entry.alert);
@@ -178,7 +182,7 @@ export class DeliveryQueue {
         this.backlog.settle(entry, 'delivered');
         this.stats.delivered += 1;
         this.lanes.delete(session);
-        failuresInRow = 0;
+        this.failuresInRow = 0;
         this.pauses = 0;
         // The receiver answers: sessions held by its outage may go after the first delay.
         const soon = Date.now() + this.delays[0]!;
@@ -188,6 +192,7 @@ export class DeliveryQueue {
         this.backlog.settle(entry, 'failed', result.reason);
         this.stats.failed += 1;
         this.lanes.delete(session);
+        this.failuresInRow = 0; // it answered: up, if not pleased
       } else if (result.kind === 'disabled') {
         // Left pending, like every alert behind it: enabled again, the sink gets them all.
         this.disabled = result.reason;
@@ -207,8 +212,8 @@ export class DeliveryQueue {
         const wait = this.backoff(this.delays[attempts - 1]!, result.retryAfterMs);
         this.lanes.set(session, { attempts, until: Date.now() + wait });
         this.options.log?.('info', `${result.reason}; retry ${attempts}/${this.delays.length} of alert ${entry.alert.id.slice(0, 12)} in ${Math.round(wait)} ms`);
-        failuresInRow += 1;
-        if (failuresInRow >= 2 || result.retryAfterMs !== undefined) {
+        this.failuresInRow += 1;
+        if (this.failuresInRow >= 2 || result.retryAfterMs !== undefined) {
           this.pauses = Math.min(this.pauses + 1, this.delays.length);
           this.pausedUntil = Date.now() + this.backoff(this.delays[this.pauses - 1]!, result.retryAfterMs);
           this.options.log?.('info', `${this.sink.name}: paused for ${Math.round(this.pausedUntil - Date.now())} ms`);
@@ -229,7 +234,7 @@ export class DeliveryQueue {
 
   /** Waits `ms`; a `wake` ends the wait early only if `forWork`, a close always does. */
   private sleep(ms: number, forWork: boolean): Promise<void> {
-    if (ms <= 0) return Promise.resolve();
+    if (ms <= 0 || this.closed) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
       this.interrupt = (byWake) => {

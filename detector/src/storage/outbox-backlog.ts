@@ -65,6 +65,8 @@ const RECENT_MS = 5 * 60_000;
 /** Reads look this far before the oldest row still pending: rows of a write that took a
  * while, or of an owner whose clock is behind. */
 const MARGIN_MS = 10 * 60_000;
+/** Held sessions named in the query itself (a URL parameter); the rest are left out here. */
+const MAX_HELD_IN_QUERY = 100;
 
 /**
  * One sink's view of the durable outbox in ClickHouse: what is pending in the partitions
@@ -115,7 +117,6 @@ export class OutboxBacklog implements Backlog<OutboxEntry> {
            AND (AlertId, Revision) NOT IN (
              SELECT AlertId, Revision FROM ${this.db}.${TABLES.outboxAcks}
              WHERE Sink = {sink:String} AND At >= fromUnixTimestamp64Milli({from:Int64}))
-           AND concat(AlertId, '.', toString(Revision)) NOT IN {skip:Array(String)}
            AND SessionKey NOT IN {held:Array(String)}
          GROUP BY AlertId, Revision)
        ORDER BY Turn, FirstEnqueued, Place
@@ -126,19 +127,26 @@ export class OutboxBacklog implements Backlog<OutboxEntry> {
         topic: share === 'all' ? '' : share.topic,
         partitions: share === 'all' ? [] : [...share.partitions],
         from: Math.max(0, from),
-        skip: [...this.unsaved.keys(), ...this.saved.keys()],
-        held: [...held],
+        held: held.slice(0, MAX_HELD_IN_QUERY),
         limit,
       },
     );
     // Held sessions were left out of the read, so it cannot say what is settled.
     if (held.length === 0 && this.unsaved.size === 0) this.settledBefore = rows.length === 0 ? readAt : Number(rows[0]!.Oldest);
-    return rows.map((r) => ({
-      alert: JSON.parse(r.Json) as AlertRecord,
-      topic: r.RaisedIn,
-      partition: Number(r.RaisedAt),
-      key: keyOf(r.AlertId, Number(r.Revision)),
-    }));
+    this.forgetOldAnswers();
+    // Answers in flight, or saved but maybe not yet on the replica that answered, are left
+    // out here: sent as parameters, thousands of keys would pass the server's limit on a
+    // URL field (128 KiB) and every later read would fail.
+    const skip = new Set(held);
+    const entries: OutboxEntry[] = [];
+    for (const r of rows) {
+      const key = keyOf(r.AlertId, Number(r.Revision));
+      if (this.unsaved.has(key) || this.saved.has(key)) continue;
+      const alert = JSON.parse(r.Json) as AlertRecord;
+      if (skip.has(alert.sessionKey)) continue;
+      entries.push({ alert, topic: r.RaisedIn, partition: Number(r.RaisedAt), key });
+    }
+    return entries;
   }
 
   owns(entry: OutboxEntry): boolean {
@@ -159,8 +167,15 @@ export class OutboxBacklog implements Backlog<OutboxEntry> {
   async flush(): Promise<void> {
     await this.saving;
     await this.save();
+    this.forgetOldAnswers();
+  }
+
+  private forgetOldAnswers(): void {
     const old = Date.now() - RECENT_MS;
-    for (const [key, at] of this.saved) if (at < old) this.saved.delete(key);
+    for (const [key, at] of this.saved) {
+      if (at >= old) break; // in the order they were saved
+      this.saved.delete(key);
+    }
   }
 
   private async save(): Promise<void> {
@@ -171,6 +186,7 @@ export class OutboxBacklog implements Backlog<OutboxEntry> {
       for (const row of rows) {
         const key = keyOf(row.AlertId, row.Revision);
         if (this.unsaved.get(key) === row) this.unsaved.delete(key);
+        this.saved.delete(key); // kept in the order saved, for forgetOldAnswers
         this.saved.set(key, at);
       }
     }
