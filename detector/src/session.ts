@@ -147,6 +147,12 @@ export class SessionState {
     return Object.keys(this.raised).length;
   }
 
+  /** Replaces a slot's value (a scorer turning a restored one back into its class). */
+  setSlot<T>(name: string, value: T): T {
+    this.slots.set(name, value);
+    return value;
+  }
+
   slot<T>(name: string, init: () => T): T {
     let value = this.slots.get(name) as T | undefined;
     if (value === undefined) {

@@ -1,7 +1,7 @@
 import { Toolwatch } from '@toolwatch/schemas';
 import { RecentValues } from '../baselines/recent-values.js';
 import type { ObservedSpan, SessionState } from '../session.js';
-import { asDict, dict, NO_FINDINGS, overThreshold, refOf, spanEvidence, type Finding, type Scorer, type SpanRef } from './scorer.js';
+import { NO_FINDINGS, overThreshold, refOf, spanEvidence, type Finding, type Scorer, type SpanRef } from './scorer.js';
 
 export interface SessionHistory {
   /** Sessions remembered per client (and per server, the fallback). */
@@ -27,19 +27,43 @@ export interface RateConfig {
   history: SessionHistory;
 }
 
-interface RateSlot {
-  times: number[];
-  recent: SpanRef[];
-  burstTimes: number[];
-  maxInBurstWindow: number;
-  repeats: Record<string, number[]>;
-  distinctCalls: number;
-  maxRepeatsByTool: Record<string, number>;
-  windowAlertedAt: number;
+/**
+ * A session's rate state. The per-call histories are Maps: nearly every call is new, and a
+ * new key on a plain object is interned in V8's string table first, which cost more than
+ * the rest of the scorer. Snapshots hold them as plain objects (`toJSON`, `from`).
+ */
+class RateSlot {
+  times: number[] = [];
+  recent: SpanRef[] = [];
+  burstTimes: number[] = [];
+  maxInBurstWindow = 0;
+  repeats = new Map<string, number[]>();
+  maxRepeatsByTool = new Map<string, number>();
+  windowAlertedAt = -1;
   /** When the burst alert opened: its window, kept while it escalates. */
-  burstAtNs: string | null;
+  burstAtNs: string | null = null;
   /** Per looping call, when its alert opened. */
-  loopsAtNs: Record<string, string>;
+  loopsAtNs = new Map<string, string>();
+
+  /** From a snapshot: JSON (plain objects) or a structured clone (Maps). */
+  static from(saved: Record<string, unknown>): RateSlot {
+    const slot = Object.assign(new RateSlot(), saved);
+    const map = <V>(x: unknown) => (x instanceof Map ? new Map(x as Map<string, V>) : new Map(Object.entries((x ?? {}) as Record<string, V>)));
+    slot.repeats = map<number[]>(saved.repeats);
+    slot.maxRepeatsByTool = map<number>(saved.maxRepeatsByTool);
+    slot.loopsAtNs = map<string>(saved.loopsAtNs);
+    return slot;
+  }
+
+  toJSON() {
+    return {
+      ...this,
+      repeats: Object.fromEntries(this.repeats),
+      distinctCalls: this.repeats.size,
+      maxRepeatsByTool: Object.fromEntries(this.maxRepeatsByTool),
+      loopsAtNs: Object.fromEntries(this.loopsAtNs),
+    };
+  }
 }
 
 const TAGS = ['safe-mcp:SAFE-T1106'];
@@ -59,24 +83,7 @@ export class RateScorer implements Scorer {
 
   observe(span: ObservedSpan, session: SessionState): Finding[] {
     if (span.method !== 'tools/call') return [];
-    const s = session.slot<RateSlot>(this.name, () => ({
-      times: [],
-      recent: [],
-      burstTimes: [],
-      maxInBurstWindow: 0,
-      repeats: dict(),
-      distinctCalls: 0,
-      maxRepeatsByTool: dict(),
-      windowAlertedAt: -1,
-      burstAtNs: null,
-      loopsAtNs: dict(),
-    }));
-    if (Object.getPrototypeOf(s.repeats) !== null) {
-      // Restored from a snapshot: keyed by tool names again, so no prototype.
-      s.repeats = asDict(s.repeats);
-      s.maxRepeatsByTool = asDict(s.maxRepeatsByTool);
-      s.loopsAtNs = asDict(s.loopsAtNs);
-    }
+    const s = this.slotOf(session, true)!;
     s.recent.push(refOf(span));
     if (s.recent.length > 32) s.recent.shift();
     const window = this.windowLimit(span, s);
@@ -87,13 +94,20 @@ export class RateScorer implements Scorer {
   }
 
   end(session: SessionState): void {
-    const s = session.slot<RateSlot | undefined>(this.name, () => undefined);
+    const s = this.slotOf(session, false);
     if (!s) return;
     const keys = clientKeys(session.service, session.clientName);
     learnSession(this.bursts, keys, s.maxInBurstWindow, session.alerts > 0, this.config.history.minSessions);
-    for (const [tool, max] of Object.entries(s.maxRepeatsByTool)) {
+    for (const [tool, max] of s.maxRepeatsByTool) {
       learnSession(this.repeats, clientKeys(session.service, session.clientName, tool), max, session.alerts > 0, this.config.history.minSessions);
     }
+  }
+
+  /** The session's rate state; one restored from a snapshot is made a RateSlot again. */
+  private slotOf(session: SessionState, create: boolean): RateSlot | undefined {
+    const s = session.slot<RateSlot | undefined>(this.name, () => (create ? new RateSlot() : undefined));
+    if (s === undefined || s instanceof RateSlot) return s;
+    return session.setSlot(this.name, RateSlot.from(s as unknown as Record<string, unknown>));
   }
 
   snapshot(): unknown {
@@ -159,25 +173,24 @@ export class RateScorer implements Scorer {
     const hash = span.record.SpanAttributes[Toolwatch.ARGUMENTS_HASH];
     if (!hash) return undefined;
     const call = `${span.tool}\u0000${hash}`;
-    let times = s.repeats[call];
+    let times = s.repeats.get(call);
     if (!times) {
       // Bounded: past 512 distinct calls the oldest one's history goes.
-      if (++s.distinctCalls > 512) {
-        delete s.repeats[Object.keys(s.repeats)[0]!];
-        s.distinctCalls -= 1;
-      }
-      times = s.repeats[call] = [];
+      if (s.repeats.size >= 512) s.repeats.delete(s.repeats.keys().next().value!);
+      times = [];
+      s.repeats.set(call, times);
     }
     times.push(span.timeMs);
     while (times.length > 0 && times[0]! <= span.timeMs - windowMs) times.shift();
     const repeated = times.length;
-    s.maxRepeatsByTool[span.tool] = Math.max(s.maxRepeatsByTool[span.tool] ?? 0, repeated);
+    if (repeated > (s.maxRepeatsByTool.get(span.tool) ?? 0)) s.maxRepeatsByTool.set(span.tool, repeated);
     if (repeated < minRepeats) return undefined;
 
     const usual = this.repeats.summary(keysOf(session, span, span.tool), this.config.history.minSessions);
     const limit = usual ? Math.min(hardLimit, Math.max(minRepeats, Math.floor(factor * usual.max) + 1)) : hardLimit;
     if (repeated < limit) return undefined;
-    const windowStartNs = (s.loopsAtNs[call] ??= span.timeNs);
+    let windowStartNs = s.loopsAtNs.get(call);
+    if (windowStartNs === undefined) s.loopsAtNs.set(call, (windowStartNs = span.timeNs));
     return {
       rule: 'rate.identical_calls',
       entity: call,
