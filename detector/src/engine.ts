@@ -7,6 +7,8 @@ import { RateScorer } from './scorers/rate.js';
 import type { Scorer } from './scorers/scorer.js';
 import { observe, SessionState, type SessionSnapshot } from './session.js';
 
+const REORDER_AFTER_MS = 1_000;
+
 /** What a span that changed no alert returns: shared, so the quiet path allocates nothing. */
 const NO_ALERTS: AlertRecord[] = Object.freeze([]) as unknown as AlertRecord[];
 
@@ -63,6 +65,13 @@ export class DetectionEngine {
     if (!session) {
       session = new SessionState(span.sessionKey, span.service, span);
       this.sessions.set(span.sessionKey, session);
+    } else if (span.timeMs - session.orderedMs > REORDER_AFTER_MS) {
+      // Maps keep insertion order: re-inserting keeps the least recently seen first, for
+      // `evictIdle`. At most once a second of event time per session, which is all the
+      // order that matters: an idle session leaves at most that much late.
+      this.sessions.delete(span.sessionKey);
+      this.sessions.set(span.sessionKey, session);
+      session.orderedMs = span.timeMs;
     }
     if (session.isRepeat(span)) return out;
     session.update(span);
@@ -130,17 +139,9 @@ export class DetectionEngine {
     this.latestMs = Math.max(this.latestMs, nowMs);
     const cutoff = this.latestMs - this.rules.sessionIdleMs;
     let closed = NO_ALERTS;
-    // Sessions in the order they were placed (`orderedMs`): a session is moved to the back
-    // only when it reaches the front still active, once an idle period rather than on
-    // every span, which cost a Map delete and insert a span.
     for (const [key, session] of this.sessions) {
-      if (session.orderedMs >= cutoff) break;
+      if (session.lastMs >= cutoff) break;
       this.sessions.delete(key);
-      if (session.lastMs >= cutoff) {
-        session.orderedMs = session.lastMs;
-        this.sessions.set(key, session); // visited again at the end of this loop, and stops it
-        continue;
-      }
       const ended = this.end(session);
       if (ended.length === 0) continue;
       if (closed === NO_ALERTS) closed = [];
