@@ -2,8 +2,8 @@ import { ContactPointBuilder, NotificationPolicyBuilder, QueryBuilder, RuleBuild
 import { TypeReduceBuilder, TypeThresholdBuilder } from '@grafana/grafana-foundation-sdk/expr';
 import { ClickHouseQueryBuilder, CLICKHOUSE_DATASOURCE, Format, T } from './query.js';
 
-export const ALERT_FOLDER = 'toolwatch';
-export const CONTACT_POINT = 'toolwatch-webhook';
+const ALERT_FOLDER = 'toolwatch';
+const CONTACT_POINT = 'toolwatch-webhook';
 
 export interface AlertRuleSpec {
   uid: string;

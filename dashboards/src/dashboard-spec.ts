@@ -32,7 +32,7 @@ export interface DashboardSpec {
   from?: string;
 }
 
-export const DASHBOARD_TAGS = ['toolwatch', 'mcp', 'security'];
+const DASHBOARD_TAGS = ['toolwatch', 'mcp', 'security'];
 
 function variable(v: VariableSpec): cog.Builder<VariableModel> {
   if (!v.sql) {

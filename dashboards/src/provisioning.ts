@@ -1,7 +1,7 @@
 import { CLICKHOUSE_DATASOURCE } from './query.js';
 
 /** Where the dashboard provider reads the JSON files inside a Grafana container. */
-export const DASHBOARDS_PATH = '/var/lib/grafana/dashboards/toolwatch';
+const DASHBOARDS_PATH = '/var/lib/grafana/dashboards/toolwatch';
 
 /** The ClickHouse datasource (plugin `grafana-clickhouse-datasource` ≥ 4), with the OTel
  * trace settings that make the plugin's trace view read `otel_traces` as it is. Connection

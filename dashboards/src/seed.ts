@@ -18,7 +18,7 @@ export interface SeedOptions {
 }
 
 export const SPANS_PER_SESSION = 20;
-export const SEED_SERVICES = ['files', 'github', 'postgres', 'slack', 'search'];
+const SEED_SERVICES = ['files', 'github', 'postgres', 'slack', 'search'];
 const CLIENTS = ['claude-desktop', 'cursor', 'vscode-copilot', 'custom-agent'];
 const TOOLS = ['read', 'write', 'search', 'list', 'get', 'update', 'delete', 'query', 'fetch', 'run', 'send', 'open'];
 
@@ -38,7 +38,7 @@ function sessions(o: SeedOptions): { count: number; columns: string } {
   return { count, columns };
 }
 
-export function seedSpansSql(o: SeedOptions): string {
+function seedSpansSql(o: SeedOptions): string {
   const db = o.database ?? 'default';
   const { count, columns } = sessions(o);
   return `INSERT INTO ${db}.${TABLES.spans} (Timestamp, TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind, ServiceName,
@@ -73,7 +73,7 @@ FROM (
 }
 
 /** Alerts as the detector makes them: opened (revision 0), then closed at session end. */
-export function seedAlertsSql(o: SeedOptions): string {
+function seedAlertsSql(o: SeedOptions): string {
   const db = o.database ?? 'default';
   const { count, columns } = sessions(o);
   return `INSERT INTO ${db}.${TABLES.alerts} (Id, Status, Revision, SessionScore, Rule, Kind, Severity, Score, Title, SessionKey, ServiceName,
@@ -92,7 +92,7 @@ ARRAY JOIN [0, 1] AS rev`;
 }
 
 /** A score row for every session, alerted or not; revision 1 marks it ended. */
-export function seedScoresSql(o: SeedOptions): string {
+function seedScoresSql(o: SeedOptions): string {
   const db = o.database ?? 'default';
   const { count, columns } = sessions(o);
   return `INSERT INTO ${db}.${TABLES.sessionScores} (SessionKey, ServiceName, ClientName, ClientVersion, FirstEventTime, LastEventTime, Spans, Score,

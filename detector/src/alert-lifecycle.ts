@@ -58,8 +58,7 @@ export function raise(session: SessionState, kind: AlertKind, finding: Finding):
 }
 
 /** The closing revision of every alert the session raised, at its last event. */
-export function closeAll(session: SessionState): AlertRecord[] {
-  const score = sessionScore(session);
+export function closeAll(session: SessionState, score: number): AlertRecord[] {
   return Object.values(session.raised).map((a) => ({
     ...a,
     status: 'closed' as const,
@@ -80,7 +79,8 @@ export function sessionScore(session: SessionState): number {
   return Math.round(1000 * (1 - quiet)) / 10;
 }
 
-export function scoreRecord(session: SessionState, ended: boolean): SessionScoreRecord {
+/** `score`: the session's `sessionScore`, which its caller has already computed. */
+export function scoreRecord(session: SessionState, ended: boolean, score: number): SessionScoreRecord {
   const alerts = Object.values(session.raised);
   let severity: Severity = 'info';
   for (const a of alerts) if (SEVERITY_RANK[a.severity] > SEVERITY_RANK[severity]) severity = a.severity;
@@ -93,7 +93,7 @@ export function scoreRecord(session: SessionState, ended: boolean): SessionScore
     firstEventTime: session.firstNs,
     lastEventTime: session.lastNs,
     spans: session.spans,
-    score: sessionScore(session),
+    score,
     severity,
     alerts: alerts.length,
     rules: [...new Set(alerts.map((a) => a.rule))].sort(),

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { decodeSpanRecord, type AlertRecord, type SessionScoreRecord, type SpanRecord } from '@toolwatch/schemas';
 import type { DetectorConfig, RulesConfig } from './config.js';
-import { DetectionEngine, ENGINE_STATE_VERSION } from './engine.js';
+import { DetectionEngine } from './engine.js';
+import { nsToMs } from './session.js';
 import type { AlertSink } from './sinks/alert-sink.js';
 import { DeliveryQueue, type DeliveryOptions } from './sinks/delivery-queue.js';
 import { OutboxBacklog, outboxRows, type OutboxShare } from './storage/outbox-backlog.js';
@@ -63,9 +64,10 @@ const max = (a: bigint, b: bigint) => (a > b ? a : b);
 
 /** Event time drives when sessions end: a span from far in the future would end every
  * session, and then every session at once as soon as it arrived. Not scored, dead-lettered. */
-const MAX_AHEAD_NS = 86_400_000_000_000n;
+const MAX_AHEAD_MS = 86_400_000;
 function notTooLate(decoded: ReturnType<typeof decodeSpanRecord>): ReturnType<typeof decodeSpanRecord> {
-  if (!decoded.ok || BigInt(decoded.value.Timestamp) <= BigInt(Date.now()) * 1_000_000n + MAX_AHEAD_NS) return decoded;
+  // Whole ms against whole ms: the same answer as comparing nanoseconds, without BigInts.
+  if (!decoded.ok || nsToMs(decoded.value.Timestamp) <= Date.now() + MAX_AHEAD_MS) return decoded;
   return { ok: false, reason: 'Timestamp more than a day ahead of this clock' };
 }
 
@@ -86,13 +88,12 @@ export class DetectorService {
   readonly deliveries: DeliveryQueue[];
   private readonly partitions = new Map<string, Partition>();
   private readonly written = new Map<string, bigint>();
-  /** Alerts raised by a batch whose write failed, by source partition, until a write
-   * succeeds: the engine has moved on and will not raise them again when the batch comes
-   * back (only a source that cannot seek back keeps its engine). Keyed apart from the
-   * engines because one engine may serve batches of several partitions at once. */
-  private readonly unwritten = new Map<string, AlertRecord[]>();
-  /** The same for session scores: a session that ended in a failed batch does not end again. */
-  private readonly unwrittenScores = new Map<string, SessionScoreRecord[]>();
+  /** Alerts and session scores raised by a batch whose write failed, by source partition,
+   * until a write succeeds: the engine has moved on and will not raise them again when the
+   * batch comes back (only a source that cannot seek back keeps its engine), and a session
+   * that ended in it does not end again. Keyed apart from the engines because one engine
+   * may serve batches of several partitions at once. */
+  private readonly unwritten = new Map<string, { alerts: AlertRecord[]; scores: SessionScoreRecord[] }>();
   private readonly writer: WriteBatcher;
   /** Kafka offsets name the same messages across restarts; a source without a group
    * (the embedded queue) counts from 0 again, and a token of an earlier run would make
@@ -196,7 +197,6 @@ export class DetectorService {
   private drop(id: string, p: Partition): void {
     this.partitions.delete(id);
     this.unwritten.delete(id); // the rebuilt engine raises them again
-    this.unwrittenScores.delete(id);
     // A batch that comes back (its commit lost to a rebalance, say) was written by us: what
     // this instance wrote is not written again, whatever the group's committed offset says.
     this.written.set(id, max(this.written.get(id) ?? -1n, p.next));
@@ -248,7 +248,8 @@ export class DetectorService {
     // The engine has moved on once it has seen these spans, and will not raise their alerts
     // again when a failed batch comes back: alerts stay here until a write succeeds.
     const source = `${batch.topic}:${batch.partition}`;
-    const alerts = [...(this.unwritten.get(source) ?? [])];
+    const held = this.unwritten.get(source);
+    const alerts = [...(held?.alerts ?? [])];
     for (const message of batch.messages) {
       const offset = BigInt(message.offset);
       if (offset <= p.seen) continue; // in the saved state already, and written
@@ -273,9 +274,8 @@ export class DetectorService {
         this.log('error', `dead-letter failed for ${batch.topic}/${batch.partition}@${message.offset}: ${(err as Error).message}`);
       });
     }
-    this.unwritten.set(source, alerts);
-    const scores = [...(this.unwrittenScores.get(source) ?? []), ...p.engine.drainScores()];
-    this.unwrittenScores.set(source, scores);
+    const scores = [...(held?.scores ?? []), ...p.engine.drainScores()];
+    this.unwritten.set(source, { alerts, scores });
 
     const first = batch.messages[0]!.offset;
     const last = batch.messages.at(-1)!.offset;
@@ -283,7 +283,6 @@ export class DetectorService {
     const outbox = outboxRows(this.sinkIds, origin, alerts);
     await this.writer.write(`${this.tokenScope}${source}:${first}-${last}`, { records, alerts, scores, outbox });
     this.unwritten.delete(source);
-    this.unwrittenScores.delete(source);
     if (this.partitioned) {
       // One engine for all partitions has no offsets of its own to keep.
       p.seen = max(p.seen, BigInt(last));
@@ -302,7 +301,7 @@ export class DetectorService {
   /** Restores the baselines learned from history into a new engine (see `seed`). */
   private async seed(engine: DetectionEngine): Promise<void> {
     const seed = await this.history();
-    if (seed && seed.spans > 0) engine.restore({ version: ENGINE_STATE_VERSION, latestMs: 0, sessions: [], scorers: seed.scorers });
+    if (seed && seed.spans > 0) engine.restoreScorers(seed.scorers);
   }
 
   private history(): Promise<Seed | undefined> {

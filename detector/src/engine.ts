@@ -11,6 +11,7 @@ const REORDER_AFTER_MS = 1_000;
 
 /** What a span that changed no alert returns: shared, so the quiet path allocates nothing. */
 const NO_ALERTS: AlertRecord[] = Object.freeze([]) as unknown as AlertRecord[];
+const NO_SCORES: SessionScoreRecord[] = Object.freeze([]) as unknown as SessionScoreRecord[];
 
 export function defaultScorers(rules: RulesConfig): Scorer[] {
   return [new RateScorer(rules.rate), new NoveltyScorer(rules.novelty), new EgressScorer(rules.egress)];
@@ -93,7 +94,7 @@ export class DetectionEngine {
       // Once per span, not per alert: a span with thousands of findings stays linear.
       const score = sessionScore(session);
       for (let i = before; i < out.length; i++) out[i]!.sessionScore = score;
-      if (this.options.scores) this.scores.push(scoreRecord(session, false));
+      if (this.options.scores) this.scores.push(scoreRecord(session, false, score));
     }
     return out;
   }
@@ -109,15 +110,25 @@ export class DetectionEngine {
 
   /** Session score records made since the last call (with the `scores` option). */
   drainScores(): SessionScoreRecord[] {
+    if (this.scores.length === 0) return NO_SCORES;
     const drained = this.scores;
     this.scores = [];
     return drained;
   }
 
   snapshot(): EngineSnapshot {
+    return { version: ENGINE_STATE_VERSION, latestMs: this.latestMs, sessions: [...this.sessions.values()].map((s) => s.toJSON()), scorers: this.scorerState() };
+  }
+
+  /** What the scorers learned (baselines, histories), without the sessions in progress. */
+  scorerState(): Record<string, unknown> {
     const scorers: Record<string, unknown> = {};
     for (const s of this.scorers) if (s.snapshot) scorers[s.name] = s.snapshot();
-    return { version: ENGINE_STATE_VERSION, latestMs: this.latestMs, sessions: [...this.sessions.values()].map((s) => s.toJSON()), scorers };
+    return scorers;
+  }
+
+  restoreScorers(state: Record<string, unknown>): void {
+    for (const s of this.scorers) if (s.restore && state[s.name] !== undefined) s.restore(state[s.name]);
   }
 
   /** False, and nothing restored, for a snapshot of another version. */
@@ -125,14 +136,15 @@ export class DetectionEngine {
     if (snapshot.version !== ENGINE_STATE_VERSION) return false;
     this.latestMs = snapshot.latestMs;
     this.sessions = new Map(snapshot.sessions.map((s) => [s.key, SessionState.fromJSON(s)]));
-    for (const s of this.scorers) if (s.restore && snapshot.scorers[s.name] !== undefined) s.restore(snapshot.scorers[s.name]);
+    this.restoreScorers(snapshot.scorers);
     return true;
   }
 
   private end(session: SessionState): AlertRecord[] {
     for (const scorer of this.scorers) scorer.end?.(session);
-    if (this.options.scores) this.scores.push(scoreRecord(session, true));
-    return closeAll(session);
+    const score = sessionScore(session);
+    if (this.options.scores) this.scores.push(scoreRecord(session, true, score));
+    return closeAll(session, score);
   }
 
   private evictIdle(nowMs: number): AlertRecord[] {

@@ -1,6 +1,5 @@
 export { DetectorConfig, RulesConfig, ConfigError, parseDetectorConfig, loadDetectorConfig, type DetectorConfigInput } from './config.js';
 export { DetectionEngine, defaultScorers, ENGINE_STATE_VERSION, type EngineOptions, type EngineSnapshot } from './engine.js';
-export { sessionScore } from './alert-lifecycle.js';
 export { DetectorService, type DetectorServiceOptions, type DetectorStats, type Logger, type LogLevel } from './detector-service.js';
 export { observe, SessionState, type ObservedSpan, type SessionSnapshot } from './session.js';
 export type { Scorer, Finding } from './scorers/scorer.js';
@@ -28,9 +27,9 @@ export { KafkaSpanSource } from './sources/kafka-source.js';
 export { ClickHouseStore } from './storage/clickhouse-store.js';
 export { StateStore, type PartitionKey, type SavedState } from './storage/state-store.js';
 export { seedFromHistory, type Seed, type SeedOptions } from './storage/history-seed.js';
-export { createSinks, createSink, defaultSinkId } from './sinks/index.js';
+export { createSinks } from './sinks/index.js';
 export { detectorCommand, DETECTOR_HELP } from './cli.js';
-export { outboxCommand, outboxSummary, OUTBOX_HELP } from './outbox-command.js';
+export { outboxCommand } from './outbox-command.js';
 export * from './eval/index.js';
 export * from './replay/index.js';
 export * from './sigma/index.js';

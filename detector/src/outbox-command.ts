@@ -4,7 +4,7 @@ import { loadDetectorConfig } from './config.js';
 import type { Logger } from './detector-service.js';
 import { createSinks } from './sinks/index.js';
 import { ClickHouseStore } from './storage/clickhouse-store.js';
-import { setSinkStatus, sinkStatus } from './storage/outbox-backlog.js';
+import { disabledSinks, setSinkStatus, sinkStatus } from './storage/outbox-backlog.js';
 
 export const OUTBOX_HELP = `Usage: toolwatch outbox [--config <file.json>] [--enable <sink>]
 
@@ -39,11 +39,12 @@ export async function outboxCommand(argv: string[], log: Logger): Promise<number
   const configured = new Map(createSinks(config).map((s) => [s.id ?? s.name, s.name]));
   const store = await ClickHouseStore.open(config.clickhouse);
   try {
-    const summary = await outboxSummary(store);
+    const summary = new Map((await outboxSummary(store)).map((s) => [s.Sink, s]));
+    const names = [...new Set([...configured.keys(), ...summary.keys()])].sort();
     if (values.enable !== undefined) {
       const sink = values.enable;
-      if (!configured.has(sink) && !summary.some((s) => s.Sink === sink)) {
-        log('error', `no sink "${sink}" in the configuration or the outbox; the sinks: ${[...new Set([...configured.keys(), ...summary.map((s) => s.Sink)])].join(', ') || 'none'}`);
+      if (!names.includes(sink)) {
+        log('error', `no sink "${sink}" in the configuration or the outbox; the sinks: ${names.join(', ') || 'none'}`);
         return 2;
       }
       if (!(await sinkStatus(store, sink))) {
@@ -51,19 +52,19 @@ export async function outboxCommand(argv: string[], log: Logger): Promise<number
         return 0;
       }
       await setSinkStatus(store, sink, undefined);
-      const pending = summary.find((s) => s.Sink === sink)?.pending ?? '0';
+      const pending = summary.get(sink)?.pending ?? '0';
       process.stdout.write(`${sink} enabled: ${pending} alerts waiting go out when a detector next reads the outbox (within a minute)\n`);
       return 0;
     }
-    const names = [...new Set([...configured.keys(), ...summary.map((s) => s.Sink)])].sort();
     if (names.length === 0) {
       process.stdout.write('no sinks configured and nothing in the outbox\n');
       return 0;
     }
     const rows = [['sink', 'destination', 'waiting', 'delivered', 'failed', 'oldest waiting', 'status']];
+    const disabled = await disabledSinks(store);
     for (const name of names) {
-      const s = summary.find((x) => x.Sink === name);
-      const disabled = await sinkStatus(store, name);
+      const s = summary.get(name);
+      const reason = disabled.get(name);
       rows.push([
         name,
         configured.get(name) ?? '(not configured)',
@@ -71,7 +72,7 @@ export async function outboxCommand(argv: string[], log: Logger): Promise<number
         s?.delivered ?? '0',
         s?.failed ?? '0',
         s?.oldest ?? '-',
-        disabled ? `disabled: ${disabled.reason}` : 'ok',
+        reason === undefined ? 'ok' : `disabled: ${reason}`,
       ]);
     }
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

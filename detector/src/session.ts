@@ -29,7 +29,9 @@ export function observe(record: SpanRecord): ObservedSpan {
 /** Floor of ns / 10^6 without a BigInt per span: the millisecond digits of a decimal
  * string of at most 21 digits make at most 15, which a double holds exactly. Anything
  * else goes the BigInt way, which throws on what is not a number as it always did. */
-function nsToMs(ns: string): number {
+export const msToNs = (ms: number): string => (BigInt(Math.floor(ms)) * 1_000_000n).toString();
+
+export function nsToMs(ns: string): number {
   if (ns.length > 21) return Number(BigInt(ns) / 1_000_000n);
   let ms = 0;
   for (let i = 0; i < ns.length; i++) {

@@ -190,9 +190,15 @@ ORDER BY Version`);
 }
 
 async function applyTtl(db: SqlRunner, r: Resolved): Promise<void> {
-  for (const [table, column] of Object.entries(TTL_COLUMNS)) {
-    const engine = await engineOf(db, r, table);
-    const want = r.ttl(column!);
+  const tables = Object.keys(TTL_COLUMNS);
+  const engines = new Map(
+    (await db.rows<{ name: string; engine_full: string }>(
+      `SELECT name, engine_full FROM system.tables WHERE database = '${r.db}' AND name IN (${tables.map((t) => `'${t}'`).join(', ')})`,
+    )).map((row) => [row.name, row.engine_full]),
+  );
+  for (const table of tables) {
+    const engine = engines.get(table) ?? '';
+    const want = r.ttl(table);
     if (want && !engine.includes(want)) await db.command(`ALTER TABLE ${r.db}.${table}${r.onCluster} MODIFY ${want}`);
     if (!want && / TTL /.test(engine)) await db.command(`ALTER TABLE ${r.db}.${table}${r.onCluster} REMOVE TTL`);
   }

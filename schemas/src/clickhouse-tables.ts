@@ -37,7 +37,10 @@ export const ident = (name: string): string => {
   return name;
 };
 
-const attr = (key: string) => `SpanAttributes['${key}']`;
+/** A span attribute in SQL, and the sum of a findings attribute (rule → count JSON). */
+export const spanAttr = (key: string) => `SpanAttributes['${key}']`;
+export const findingsSum = (key: string) => `arraySum(f -> f.2, JSONExtractKeysAndValues(${spanAttr(key)}, 'UInt32'))`;
+const attr = spanAttr;
 
 /**
  * Columns that `otel_traces` computes from `SpanAttributes` on insert. A panel that reads
@@ -55,8 +58,7 @@ export const SPAN_COLUMNS = {
   // Rule → count objects from the secret/PII scan, summed: how many findings a call carried.
   McpFindings: [
     'UInt32',
-    `arraySum(f -> f.2, JSONExtractKeysAndValues(${attr(Toolwatch.ARGUMENTS_FINDINGS)}, 'UInt32'))` +
-      ` + arraySum(f -> f.2, JSONExtractKeysAndValues(${attr(Toolwatch.RESULT_FINDINGS)}, 'UInt32'))`,
+    `${findingsSum(Toolwatch.ARGUMENTS_FINDINGS)} + ${findingsSum(Toolwatch.RESULT_FINDINGS)}`,
   ],
 } as const satisfies Record<string, readonly [string, string]>;
 export type SpanColumn = keyof typeof SPAN_COLUMNS;
@@ -72,9 +74,9 @@ export interface Resolved {
   db: string;
   onCluster: string;
   engine: (base: string) => string;
-  ttl: (column: string) => string;
+  /** The TTL clause of a table in TTL_COLUMNS ('' when rows are kept for ever). */
+  ttl: (table: string) => string;
   cluster?: string;
-  ttlDays: number;
 }
 
 export function resolve(options: DdlOptions = {}): Resolved {
@@ -83,9 +85,8 @@ export function resolve(options: DdlOptions = {}): Resolved {
     db: ident(options.database ?? 'default'),
     onCluster: options.cluster ? ` ON CLUSTER ${ident(options.cluster)}` : '',
     engine: (base) => (options.cluster ? `Replicated${base}` : base),
-    ttl: (column) => (ttlDays ? `TTL ${column} + toIntervalDay(${ttlDays})` : ''),
+    ttl: (table) => (ttlDays && TTL_COLUMNS[table] ? `TTL ${TTL_COLUMNS[table]} + toIntervalDay(${ttlDays})` : ''),
     cluster: options.cluster,
-    ttlDays,
   };
 }
 
@@ -141,7 +142,7 @@ export function spansTable(r: Resolved): string {
 ) ENGINE = ${r.engine('MergeTree')}()
 PARTITION BY toDate(Timestamp)
 ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
-${r.ttl('toDateTime(Timestamp)')}
+${r.ttl(TABLES.spans)}
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1${dedupWindow}`);
 }
 
@@ -157,7 +158,7 @@ export function traceIdLookup(r: Resolved): string[] {
 ) ENGINE = ${r.engine('MergeTree')}()
 PARTITION BY toDate(Start)
 ORDER BY (TraceId, Start)
-${r.ttl('toDateTime(Start)')}
+${r.ttl(TABLES.traceIdTs)}
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`),
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${r.db}.${TABLES.traceIdTsView}${r.onCluster}
 TO ${r.db}.${TABLES.traceIdTs}
@@ -198,7 +199,7 @@ export function toolInventory(r: Resolved): string[] {
     LastSeen SimpleAggregateFunction(max, DateTime64(9))
 ) ENGINE = ${r.engine('AggregatingMergeTree')}()
 ORDER BY (ServiceName, Tool, DefinitionHash)
-${r.ttl('toDateTime(LastSeen)')}`),
+${r.ttl(TABLES.toolInventory)}`),
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${r.db}.${TABLES.toolInventoryView}${r.onCluster}
 TO ${r.db}.${TABLES.toolInventory}
 AS ${inventorySelect(r)}`,
@@ -237,7 +238,7 @@ export function alertsTable(r: Resolved, name: string = TABLES.alerts): string {
 ) ENGINE = ${r.engine('ReplacingMergeTree')}(Revision)
 PARTITION BY toDate(WindowStart)
 ORDER BY (ServiceName, Id)
-${r.ttl('toDateTime(WindowStart)')}`);
+${r.ttl(TABLES.alerts)}`);
 }
 
 /** One row per session (newest revision wins): every session, alerted or not, so panels
@@ -260,7 +261,7 @@ export function sessionScoresTable(r: Resolved): string {
 ) ENGINE = ${r.engine('ReplacingMergeTree')}(Revision)
 PARTITION BY toDate(FirstEventTime)
 ORDER BY (ServiceName, SessionKey)
-${r.ttl('toDateTime(FirstEventTime)')}`);
+${r.ttl(TABLES.sessionScores)}`);
 }
 
 /** What a detector partition's engine has learned, as of an offset. The newest offset wins

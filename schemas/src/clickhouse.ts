@@ -8,7 +8,7 @@ import type { SpanRecord } from './span-record.js';
  * ClickHouse trace view and other OTel tools read and write the same table.
  */
 
-export { TABLES, OUTBOX_DAYS, SPAN_COLUMNS, SPAN_INDEXES, ident, type DdlOptions, type SpanColumn } from './clickhouse-tables.js';
+export { TABLES, SPAN_COLUMNS, spanAttr, findingsSum, SPAN_INDEXES, ident, type DdlOptions, type SpanColumn } from './clickhouse-tables.js';
 export { clickhouseDdl, migrate, sqlRunner, MIGRATIONS, SCHEMA_VERSION, type SqlRunner, type ClickHouseClientLike, type Migration, type MigrationResult } from './clickhouse-migrations.js';
 
 /**

@@ -61,7 +61,8 @@ export async function dashboardsBenchCommand(argv: string[]): Promise<number> {
     out(`range now-${hours}h, interval 1m, all servers and clients, session ${riskiest!.SessionKey}; ${runs} runs after a warm-up`);
     out('');
     out(`  ${'dashboard'.padEnd(18)} ${'panel'.padEnd(40)} ${'rows'.padStart(6)}     median     slowest`);
-    let worst = { median: 0, max: 0, title: '' };
+    let worst = { median: 0, title: '' };
+    let slowestRun = 0;
     for (const q of expandedQueries(context)) {
       const read = async () => (await (await store.client.query({ query: q.sql, format: 'JSON' })).json<unknown>()).data.length;
       const rows = await read();
@@ -74,12 +75,12 @@ export async function dashboardsBenchCommand(argv: string[]): Promise<number> {
       times.sort((a, b) => a - b);
       const median = times[Math.floor(times.length / 2)]!;
       const max = times.at(-1)!;
-      if (median > worst.median) worst = { median, max: Math.max(worst.max, max), title: `${q.dashboard} / ${q.title}` };
-      else worst.max = Math.max(worst.max, max);
+      if (median > worst.median) worst = { median, title: `${q.dashboard} / ${q.title}` };
+      slowestRun = Math.max(slowestRun, max);
       out(`  ${q.dashboard.replace(/^toolwatch-/, '').padEnd(18)} ${q.title.slice(0, 40).padEnd(40)} ${String(rows).padStart(6)}  ${ms(median)}  ${ms(max)}`);
     }
     out('');
-    out(`slowest panel (median): ${worst.title}, ${worst.median.toFixed(1)} ms; slowest single run ${worst.max.toFixed(1)} ms   (target < 500 ms: ${worst.median < 500 ? 'met' : 'NOT met'})`);
+    out(`slowest panel (median): ${worst.title}, ${worst.median.toFixed(1)} ms; slowest single run ${slowestRun.toFixed(1)} ms   (target < 500 ms: ${worst.median < 500 ? 'met' : 'NOT met'})`);
     return worst.median < 500 ? 0 : 1;
   } finally {
     await store.close();

@@ -43,7 +43,7 @@ function sourceOf(config: DetectorConfig['clickhouse']): string {
 const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 /** A file name from a key that an attacker may have chosen: no path, no odd characters. */
-export const defaultOutFile = (key: string) => `session-${key.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '').slice(0, 80) || 'unnamed'}.html`;
+const defaultOutFile = (key: string) => `session-${key.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '').slice(0, 80) || 'unnamed'}.html`;
 
 /** chDB takes a lock on its directory: while `toolwatch start` or a detector runs on it, a
  * second process cannot open it, and the analyst needs to know what to do instead. */

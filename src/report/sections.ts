@@ -1,13 +1,11 @@
 import { formatBytes } from '@toolwatch/detector';
 import { clock, count, duration, measure, nsToMs, offset, utc, windowText } from './format.js';
 import { anchor, html, type Html } from './html.js';
-import type { Call, SessionData, StoredAlert } from './session-data.js';
-import { alertLabel, SEVERITY_COLOR, type TimeRange } from './timeline-svg.js';
+import { callsById, findingTotal, isError, type Call, type SessionData, type StoredAlert } from './session-data.js';
+import { alertLabel, color, type TimeRange } from './timeline-svg.js';
 
 // toCall gives every failed call an error type (the status when nothing better).
-const isError = (c: Call) => c.errorType !== '';
-const findingTotal = (c: Call) => c.findings.reduce((n, f) => n + f.count, 0);
-const severityBadge = (s: string) => html`<span class="sev" style="background:${SEVERITY_COLOR[s] ?? SEVERITY_COLOR.info}">${s}</span>`;
+const severityBadge = (s: string) => html`<span class="sev" style="background:${color(s)}">${s}</span>`;
 
 export function summary(data: SessionData, range: TimeRange): Html {
   const first = data.calls[0];
@@ -30,7 +28,7 @@ export function summary(data: SessionData, range: TimeRange): Html {
 }
 
 function callLinks(data: SessionData, spanIds: string[]): Html {
-  const byId = new Map(data.calls.map((c) => [c.spanId, c]));
+  const byId = callsById(data);
   const found = spanIds.map((id) => byId.get(id)).filter((c): c is Call => c !== undefined);
   const missing = spanIds.length - found.length;
   return html`${found.map((c) => html`<a class="call-link" href="#${anchor('call', c.n)}">#${c.n}</a> `)}${
@@ -39,10 +37,11 @@ function callLinks(data: SessionData, spanIds: string[]): Html {
 }
 
 function alertCard(data: SessionData, a: StoredAlert, i: number, range: TimeRange): Html {
-  const times = a.spanIds.map((id) => data.calls.find((c) => c.spanId === id)).filter((c): c is Call => c !== undefined).map((c) => nsToMs(c.timeNs));
+  const byId = callsById(data);
+  const times = a.spanIds.map((id) => byId.get(id)).filter((c): c is Call => c !== undefined).map((c) => nsToMs(c.timeNs));
   const revisions = data.history.get(a.id) ?? [];
   const merged = a.revision + 1 - revisions.length;
-  return html`<article class="alert" id="${anchor('alert', a.id)}" data-alert-id="${a.id}" style="border-left-color:${SEVERITY_COLOR[a.severity] ?? SEVERITY_COLOR.info}">
+  return html`<article class="alert" id="${anchor('alert', a.id)}" data-alert-id="${a.id}" style="border-left-color:${color(a.severity)}">
 <h3><span class="label">${alertLabel(i)}</span> ${severityBadge(a.severity)} <span class="mono">${a.rule}</span> <span class="status ${a.status}">${a.status}</span> <span class="muted">revision ${a.revision}</span></h3>
 <p class="title">${a.title}</p>
 <dl class="facts">
@@ -84,7 +83,13 @@ function callRow(data: SessionData, c: Call, range: TimeRange, alertsBySpan: Map
 
 export function callsSection(data: SessionData, range: TimeRange): Html {
   const alertsBySpan = new Map<string, StoredAlert[]>();
-  for (const a of data.alerts) for (const id of a.spanIds) alertsBySpan.set(id, [...(alertsBySpan.get(id) ?? []), a]);
+  for (const a of data.alerts) {
+    for (const id of a.spanIds) {
+      const list = alertsBySpan.get(id);
+      if (list) list.push(a);
+      else alertsBySpan.set(id, [a]);
+    }
+  }
   const capped = data.totals.calls > data.calls.length;
   return html`${capped ? html`<p class="warn">Showing the first ${count(data.calls.length)} of ${count(data.totals.calls)} calls (raise --max-calls for more).</p>` : null}
 <table class="calls"><thead><tr><th>#</th><th>time (UTC)</th><th>offset</th><th>method</th><th>tool</th><th>duration</th><th>request</th><th>response</th><th>status</th><th>findings (rule × count)</th><th>alerts</th></tr></thead>

@@ -1,5 +1,5 @@
 import type { ClickHouseStore } from '@toolwatch/detector';
-import { ident, Semconv, TABLES, Toolwatch } from '@toolwatch/schemas';
+import { ident, Semconv, spanAttr as attr, TABLES, Toolwatch } from '@toolwatch/schemas';
 import { readDensity, readTotals, type Bucket, type SessionTotals } from './session-totals.js';
 
 /** One stored span of the session, as the page shows it. */
@@ -91,7 +91,6 @@ export interface SessionData {
   score: StoredScore | null;
 }
 
-const attr = (key: string) => `SpanAttributes['${key}']`;
 const nanos = (column: string) => `toString(toUnixTimestamp64Nano(${column}))`;
 
 // Only the attributes the page shows are read: captured argument or result previews (an
@@ -117,7 +116,7 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : v === null || v
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? 0) || 0);
 
 /** `{"rule": count}` as the instrumentation writes it; anything else is ignored, not shown. */
-export function parseFindings(json: string, where: FindingCount['where']): FindingCount[] {
+function parseFindings(json: string, where: FindingCount['where']): FindingCount[] {
   if (!json) return [];
   try {
     const parsed: unknown = JSON.parse(json);
@@ -128,6 +127,18 @@ export function parseFindings(json: string, where: FindingCount['where']): Findi
   } catch {
     return [];
   }
+}
+
+/** A call that failed: `toCall` gives every failed call an error type. */
+export const isError = (c: Call): boolean => c.errorType !== '';
+export const findingTotal = (c: Call): number => c.findings.reduce((n, f) => n + f.count, 0);
+
+const callIndexes = new WeakMap<SessionData, Map<string, Call>>();
+/** The session's calls by span id, built once a page. */
+export function callsById(data: SessionData): Map<string, Call> {
+  let index = callIndexes.get(data);
+  if (!index) callIndexes.set(data, (index = new Map(data.calls.map((c) => [c.spanId, c]))));
+  return index;
 }
 
 function toCall(row: Row, i: number): Call {

@@ -1,5 +1,5 @@
 import type { ClickHouseStore } from '@toolwatch/detector';
-import { TABLES, Toolwatch } from '@toolwatch/schemas';
+import { findingsSum, TABLES, Toolwatch } from '@toolwatch/schemas';
 import { tableOf } from './session-data.js';
 
 /** The whole session, counted in ClickHouse: true even when the page lists only some calls. */
@@ -23,7 +23,7 @@ export interface Bucket {
 
 const ERROR = `(McpErrorType != '' OR StatusCode ILIKE '%error%')`;
 // Findings of the secret/PII scan (McpFindings) and values the redactor replaced in the span.
-const FINDINGS = `McpFindings + arraySum(f -> f.2, JSONExtractKeysAndValues(SpanAttributes['${Toolwatch.REDACTION_FINDINGS}'], 'UInt32'))`;
+const FINDINGS = `McpFindings + ${findingsSum(Toolwatch.REDACTION_FINDINGS)}`;
 
 export async function readTotals(store: ClickHouseStore, key: string): Promise<SessionTotals> {
   const [row] = await store.query<Record<string, string>>(

@@ -1,16 +1,16 @@
 import { formatBytes } from '@toolwatch/detector';
 import { count, duration, nsToMs, offset, utc } from './format.js';
 import { anchor, html, type Html } from './html.js';
-import type { Call, SessionData } from './session-data.js';
+import { findingTotal, isError, type Call, type SessionData } from './session-data.js';
 
-export const SEVERITY_COLOR: Readonly<Record<string, string>> = {
+const SEVERITY_COLOR: Readonly<Record<string, string>> = {
   info: '#78909c',
   low: '#c0a000',
   medium: '#ef6c00',
   high: '#d84315',
   critical: '#b71c1c',
 };
-const color = (severity: string) => SEVERITY_COLOR[severity] ?? SEVERITY_COLOR.info!;
+export const color = (severity: string) => SEVERITY_COLOR[severity] ?? SEVERITY_COLOR.info!;
 
 const WIDTH = 1200;
 const LEFT = 170;
@@ -68,8 +68,8 @@ export function timelineSvg(data: SessionData, range: TimeRange): Html {
   const bars = data.density ? densityBars(data, x, barHeight) : calls.map((c) => {
     const cx = x(nsToMs(c.timeNs));
     const h = barHeight(c.responseBytes);
-    const error = c.errorType !== '' || /error/i.test(c.statusCode);
-    const found = c.findings.reduce((n, f) => n + f.count, 0);
+    const error = isError(c);
+    const found = findingTotal(c);
     return html`<a href="#${anchor('call', c.n)}"><rect class="${error ? 'bar err' : 'bar'}" x="${(cx - barWidth / 2).toFixed(1)}" y="${(BARS - h).toFixed(1)}" width="${barWidth.toFixed(1)}" height="${h.toFixed(1)}"><title>${callTip(c, range)}</title></rect>${
       error ? html`<text class="mark err" x="${cx.toFixed(1)}" y="${BARS + 15}">✕</text>` : null
     }${found ? html`<text class="mark find" x="${cx.toFixed(1)}" y="${BARS + (error ? 6 : 15)}">◆</text>` : null}</a>`;
@@ -130,7 +130,7 @@ function densityBars(data: SessionData, x: (ms: number) => number, barHeight: (b
 
 function callTip(c: Call, range: TimeRange): string {
   const parts = [`#${c.n} ${offset(nsToMs(c.timeNs) - range.startMs)}`, c.spanName, `response ${formatBytes(c.responseBytes)}`];
-  if (c.errorType || /error/i.test(c.statusCode)) parts.push(`error ${c.errorType || c.statusCode}`);
+  if (isError(c)) parts.push(`error ${c.errorType}`);
   for (const f of c.findings) parts.push(`${f.rule} ×${f.count} (${f.where})`);
   return parts.join(' · ');
 }

@@ -22,4 +22,9 @@ export const clientVariable: VariableSpec = {
 };
 
 /** Spans in the time range, of the chosen servers and clients: append `AND …` to narrow. */
+/** A session score row as both session tables show it, and the columns it makes. */
+export const sessionScoreSelect = `SELECT SessionKey, ServiceName, ClientName, ClientVersion, round(Score, 1) AS Score, Severity, Alerts, Spans, arrayStringConcat(Rules, ', ') AS Rules,
+  FirstEventTime, LastEventTime, Ended`;
+export const sessionScoreColumns = ['SessionKey', 'ServiceName', 'ClientName', 'ClientVersion', 'Score', 'Severity', 'Alerts', 'Spans', 'Rules', 'FirstEventTime', 'LastEventTime', 'Ended'];
+
 export const filteredSpans = `${T.spans} WHERE $__timeFilter(Timestamp) AND ${anyOf('ServiceName', 'service')} AND ${anyOf('McpClientName', 'client')}`;

@@ -1,7 +1,5 @@
 import type { DashboardSpec } from '../dashboard-spec.js';
-import { clientVariable, filteredSpans, serviceVariable, sessionLink } from './common.js';
-
-const spans = filteredSpans;
+import { clientVariable, filteredSpans as spans, serviceVariable, sessionLink } from './common.js';
 
 /** Where data leaves: bytes sent back to clients, by server, client and tool. */
 export const egress: DashboardSpec = {

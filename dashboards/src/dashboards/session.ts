@@ -1,6 +1,6 @@
 import type { DashboardSpec } from '../dashboard-spec.js';
 import { IS_ERROR, T } from '../query.js';
-import { SESSION_DASHBOARD_UID } from './common.js';
+import { SESSION_DASHBOARD_UID, sessionScoreColumns, sessionScoreSelect } from './common.js';
 
 const session = '${session:sqlstring}';
 const calls = `${T.spans} WHERE McpSessionKey = ${session} AND $__timeFilter(Timestamp)`;
@@ -38,10 +38,9 @@ export const sessionDrillDown: DashboardSpec = {
       kind: 'table',
       w: 24,
       h: 4,
-      sql: `SELECT SessionKey, ServiceName, ClientName, ClientVersion, round(Score, 1) AS Score, Severity, Alerts, Spans, arrayStringConcat(Rules, ', ') AS Rules,
-  FirstEventTime, LastEventTime, Ended
+      sql: `${sessionScoreSelect}
 FROM ${T.sessionScores} FINAL WHERE SessionKey = ${session} AND $__timeFilter(FirstEventTime)`,
-      columns: ['SessionKey', 'ServiceName', 'ClientName', 'ClientVersion', 'Score', 'Severity', 'Alerts', 'Spans', 'Rules', 'FirstEventTime', 'LastEventTime', 'Ended'],
+      columns: sessionScoreColumns,
     },
     {
       title: 'Bytes per call',

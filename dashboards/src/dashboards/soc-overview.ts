@@ -1,10 +1,9 @@
 import type { DashboardSpec } from '../dashboard-spec.js';
 import { anyOf, T } from '../query.js';
-import { clientVariable, filteredSpans, serviceVariable, sessionLink } from './common.js';
+import { clientVariable, filteredSpans as spans, serviceVariable, sessionLink, sessionScoreColumns, sessionScoreSelect } from './common.js';
 
 const alerts = `${T.alerts} FINAL WHERE $__timeFilter(WindowStart) AND ${anyOf('ServiceName', 'service')} AND ${anyOf('ClientName', 'client')}`;
 const sessions = `${T.sessionScores} FINAL WHERE $__timeFilter(FirstEventTime) AND ${anyOf('ServiceName', 'service')} AND ${anyOf('ClientName', 'client')}`;
-const spans = filteredSpans;
 
 /** What a SOC analyst opens first: is anything on fire, where, and who. */
 export const socOverview: DashboardSpec = {
@@ -56,10 +55,9 @@ FROM ${alerts} GROUP BY Kind, Rule ORDER BY alerts DESC`,
       kind: 'table',
       w: 24,
       h: 9,
-      sql: `SELECT SessionKey, ServiceName, ClientName, ClientVersion, round(Score, 1) AS Score, Severity, Alerts, Spans, arrayStringConcat(Rules, ', ') AS Rules,
-  FirstEventTime, LastEventTime, Ended
+      sql: `${sessionScoreSelect}
 FROM ${sessions} AND Alerts > 0 ORDER BY Score DESC, LastEventTime DESC LIMIT 50`,
-      columns: ['SessionKey', 'ServiceName', 'ClientName', 'ClientVersion', 'Score', 'Severity', 'Alerts', 'Spans', 'Rules', 'FirstEventTime', 'LastEventTime', 'Ended'],
+      columns: sessionScoreColumns,
       links: [{ column: 'SessionKey', ...sessionLink }],
     },
     {

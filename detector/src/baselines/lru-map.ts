@@ -18,10 +18,6 @@ export class LruMap<V> {
 
   constructor(private readonly maxKeys: number) {}
 
-  get size(): number {
-    return this.nodes.size;
-  }
-
   /** The value, without counting as a use. */
   peek(key: string): V | undefined {
     return this.nodes.get(key)?.value;
@@ -39,25 +35,23 @@ export class LruMap<V> {
   }
 
   /** Adds a key that is not there yet, as the most recently used; past `maxKeys` the least
-   * recently used goes, and its key is returned. */
-  add(key: string, value: V): string | undefined {
+   * recently used goes. */
+  add(key: string, value: V): void {
     const node: Node<V> = { key, value, older: undefined, newer: undefined };
     this.nodes.set(key, node);
     this.append(node);
-    if (this.nodes.size <= this.maxKeys) return undefined;
+    if (this.nodes.size <= this.maxKeys) return;
     const gone = this.oldest!;
     this.unlink(gone);
     this.nodes.delete(gone.key);
-    return gone.key;
   }
 
-  /** Adds in order without evicting, as a restore does: what was saved comes back whole. */
+  /** Adds in order without evicting, as a restore does: what was saved comes back whole.
+   * The keys are distinct (an object's entries). */
   load(entries: Iterable<[string, V]>): void {
     this.clear();
     for (const [key, value] of entries) {
       const node: Node<V> = { key, value, older: undefined, newer: undefined };
-      const previous = this.nodes.get(key);
-      if (previous) this.unlink(previous);
       this.nodes.set(key, node);
       this.append(node);
     }

@@ -1,6 +1,6 @@
 import { Toolwatch } from '@toolwatch/schemas';
 import { RecentValues } from '../baselines/recent-values.js';
-import type { ObservedSpan, SessionState } from '../session.js';
+import { msToNs, type ObservedSpan, type SessionState } from '../session.js';
 import { NO_FINDINGS, overThreshold, refOf, spanEvidence, type Finding, type Scorer, type SpanRef } from './scorer.js';
 
 export interface SessionHistory {
@@ -59,7 +59,6 @@ class RateSlot {
     return {
       ...this,
       repeats: Object.fromEntries(this.repeats),
-      distinctCalls: this.repeats.size,
       maxRepeatsByTool: Object.fromEntries(this.maxRepeatsByTool),
       loopsAtNs: Object.fromEntries(this.loopsAtNs),
     };
@@ -82,7 +81,7 @@ export class RateScorer implements Scorer {
   }
 
   observe(span: ObservedSpan, session: SessionState): Finding[] {
-    if (span.method !== 'tools/call') return [];
+    if (span.method !== 'tools/call') return NO_FINDINGS;
     const s = this.slotOf(session, true)!;
     s.recent.push(refOf(span));
     if (s.recent.length > 32) s.recent.shift();
@@ -233,4 +232,3 @@ export function keysOf(session: SessionState, span: ObservedSpan, tool?: string)
   if (!keys) byTool.set(tool, (keys = tool === undefined ? clientKeys(session.service, client) : clientKeys(session.service, client, tool)));
   return keys;
 }
-export const msToNs = (ms: number): string => (BigInt(Math.floor(ms)) * 1_000_000n).toString();

@@ -7,7 +7,9 @@ export const PRODUCT = 'toolwatch';
 export const PRODUCT_VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 /** Event times are nanosecond strings; SIEMs want milliseconds (OCSF, CEF) or ISO 8601 (ECS, PagerDuty). */
-export const nsToMs = (ns: string): number => Number(BigInt(ns) / 1_000_000n);
+import { nsToMs } from '../session.js';
+
+export { nsToMs };
 export const nsToIso = (ns: string): string => new Date(nsToMs(ns)).toISOString();
 
 /** `safe-mcp:SAFE-T1106` → `SAFE-T1106`; `owasp-mcp:MCP06:2025` → `MCP06:2025`. */

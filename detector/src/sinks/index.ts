@@ -16,7 +16,7 @@ export function createSink(config: SinkConfig): AlertSink {
 }
 
 /** The type and a hash of where alerts go (a URL may hold a token; the hash does not show it). */
-export function defaultSinkId(config: SinkConfig): string {
+function defaultSinkId(config: SinkConfig): string {
   const destination =
     config.type === 'cef-syslog' ? `${config.protocol}://${config.host}:${config.port}` : config.type === 'pagerduty' ? `${config.url}#${config.routingKey}` : config.url;
   return `${config.type}-${createHash('sha256').update(destination).digest('hex').slice(0, 12)}`;

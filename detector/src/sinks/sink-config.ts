@@ -5,7 +5,7 @@ import { PAGERDUTY_EVENTS_URL } from './pagerduty.js';
  * from these schemas name the key that is wrong, never the value. */
 export const WebhookSecret = z.string().regex(/^whsec_[A-Za-z0-9+/=]{32,}$/, 'expected whsec_ followed by base64');
 /** One secret, or several during a key rotation (each signs every message). */
-export const WebhookSecrets = z.union([WebhookSecret, z.array(WebhookSecret).min(1).max(4)]);
+const WebhookSecrets = z.union([WebhookSecret, z.array(WebhookSecret).min(1).max(4)]);
 
 const timeoutMs = z.number().int().positive().default(15_000);
 /** The sink's key in the outbox, kept across restarts: rename it and its pending alerts

@@ -75,6 +75,11 @@ export class ClickHouseStore {
     await this.insertRows(TABLES.outbox, rows as unknown as Record<string, unknown>[], WRITE_SETTINGS);
   }
 
+  /** The sinks' answers to outbox rows (newest wins, so a repeat is harmless). */
+  async writeOutboxAcks(rows: Record<string, unknown>[]): Promise<void> {
+    await this.insertRows(TABLES.outboxAcks, rows, WRITE_SETTINGS);
+  }
+
   private async insertRows(name: string, rows: Record<string, unknown>[], settings: Record<string, string | number>): Promise<void> {
     if (rows.length === 0) return;
     const table = `${this.database}.${name}`;

@@ -1,6 +1,7 @@
 import { fromSpanRow, SPAN_RECORD_COLUMNS, TABLES, type SpanRow } from '@toolwatch/schemas';
 import type { RulesConfig } from '../config.js';
 import { DetectionEngine, type EngineSnapshot } from '../engine.js';
+import { msToNs } from '../session.js';
 import type { ClickHouseStore } from './clickhouse-store.js';
 
 export interface SeedOptions {
@@ -28,7 +29,7 @@ export interface Seed {
 export async function seedFromHistory(store: ClickHouseStore, rules: RulesConfig, options: SeedOptions): Promise<Seed> {
   const table = `${store.databaseName}.${TABLES.spans}`;
   const endNs = 'toUnixTimestamp64Nano(Timestamp) + Duration';
-  const since = (BigInt(Math.floor(options.sinceMs)) * 1_000_000n).toString();
+  const since = msToNs(options.sinceMs);
   const [first] = await store.query<{ from: string }>(
     `SELECT toString(min(e)) AS from FROM (SELECT ${endNs} AS e FROM ${table}
      WHERE Timestamp >= fromUnixTimestamp64Nano({since:Int64}) ORDER BY e DESC LIMIT {max:UInt64})`,
@@ -56,5 +57,5 @@ export async function seedFromHistory(store: ClickHouseStore, rules: RulesConfig
     after = { end: (BigInt(last.Timestamp) + BigInt(last.Duration)).toString(), spanId: last.SpanId };
     options.onProgress?.(spans);
   }
-  return { scorers: engine.snapshot().scorers, spans };
+  return { scorers: engine.scorerState(), spans };
 }

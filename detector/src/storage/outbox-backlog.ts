@@ -2,6 +2,9 @@ import { TABLES, WRITE_SETTINGS, type AlertRecord, type OutboxRow } from '@toolw
 import type { Backlog, BacklogEntry, Outcome } from '../sinks/backlog.js';
 import type { ClickHouseStore } from './clickhouse-store.js';
 
+/** A DateTime64(3) value as ClickHouse reads it in JSON: seconds with milliseconds. */
+const now = () => (Date.now() / 1000).toFixed(3);
+
 /** Where alerts were raised: the partition whose owner delivers them, and the place in it. */
 export interface OutboxOrigin {
   group: string;
@@ -14,7 +17,7 @@ export interface OutboxOrigin {
 /** The rows of a batch's alerts, for every sink, in the order they were raised. */
 export function outboxRows(sinks: readonly string[], origin: OutboxOrigin, alerts: readonly AlertRecord[]): OutboxRow[] {
   if (sinks.length === 0 || alerts.length === 0) return [];
-  const at = (Date.now() / 1000).toFixed(3);
+  const at = now();
   const rows: OutboxRow[] = [];
   alerts.forEach((alert, position) => {
     const json = JSON.stringify(alert);
@@ -57,7 +60,6 @@ interface AckRow {
 }
 
 const keyOf = (id: string, revision: number) => `${id}.${revision}`;
-const now = () => (Date.now() / 1000).toFixed(3);
 
 /** Answers saved this recently stay out of `next` even once saved: on a cluster, the
  * replica that answers the next read may not have them yet. */
@@ -181,7 +183,7 @@ export class OutboxBacklog implements Backlog<OutboxEntry> {
   private async save(): Promise<void> {
     while (this.unsaved.size > 0) {
       const rows = [...this.unsaved.values()];
-      await this.store.client.insert({ table: `${this.db}.${TABLES.outboxAcks}`, format: 'JSONEachRow', values: rows, clickhouse_settings: WRITE_SETTINGS });
+      await this.store.writeOutboxAcks(rows as unknown as Record<string, unknown>[]);
       const at = Date.now();
       for (const row of rows) {
         const key = keyOf(row.AlertId, row.Revision);
@@ -213,6 +215,14 @@ export async function sinkStatus(store: ClickHouseStore, sink: string): Promise<
     { sink },
   );
   return row?.Disabled ? { reason: row.Reason } : undefined;
+}
+
+/** Every disabled sink and why, in one read. */
+export async function disabledSinks(store: ClickHouseStore): Promise<Map<string, string>> {
+  const rows = await store.query<{ Sink: string; Disabled: boolean; Reason: string }>(
+    `SELECT Sink, argMax(Disabled, At) AS Disabled, argMax(Reason, At) AS Reason FROM ${store.databaseName}.${TABLES.sinkStatus} GROUP BY Sink`,
+  );
+  return new Map(rows.filter((r) => r.Disabled).map((r) => [r.Sink, r.Reason]));
 }
 
 /** Disables a sink (with the reason) or, with `undefined`, enables it again. */
